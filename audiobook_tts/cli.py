@@ -1,0 +1,454 @@
+"""The ``audiobook-tts`` command line. The only module that prints, uses Rich and sets exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from typer.exceptions import TyperException
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from . import __version__
+from .config import Settings, build_settings
+from .errors import AudiobookError, Interrupted
+
+app = typer.Typer(
+    name="audiobook-tts",
+    help="Turn a book and a ten-second voice sample into a chaptered audiobook (Chatterbox TTS).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+out = Console()
+err = Console(stderr=True)
+
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
+
+
+class Format(str, Enum):
+    m4b = "m4b"
+    mp3 = "mp3"
+    both = "both"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cuda = "cuda"
+    cpu = "cpu"
+    mps = "mps"
+
+
+def _cache_dir(value: Optional[Path]) -> Path:
+    if value is not None:
+        return value
+    env = os.environ.get("AUDIOBOOK_TTS_CACHE")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("audiobook-tts"))
+
+
+def _settings(profile: str, **overrides: dict[str, Any]) -> Settings:
+    return build_settings(profile, overrides)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(f"audiobook-tts {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Turn a book and a ten-second voice sample into a chaptered audiobook (Chatterbox TTS)."""
+
+
+# --------------------------------------------------------------------------- chapters / plan
+
+BookArg = typer.Argument(..., help="The book: .epub, .txt or .md.", show_default=False)
+ProfileOpt = typer.Option("default", "--profile", "-p", help="Profile name (configs/NAME.toml) or path to a TOML file.")
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+
+
+@app.command()
+def chapters(
+    book: Path = BookArg,
+    json_out: bool = JsonOpt,
+    include_front_matter: bool = typer.Option(
+        False, "--all", help="Also list front/back matter (title page, colophon, ...) normally left out."
+    ),
+) -> None:
+    """List the chapters that would be narrated, with their titles and word counts."""
+    from .ingest import load_book
+
+    b = load_book(book, include_front_matter=include_front_matter)
+    if json_out:
+        data = {
+            "book": {
+                "title": b.meta.title,
+                "authors": list(b.meta.authors),
+                "language": b.meta.language,
+                "format": b.format,
+                "has_cover": b.meta.cover is not None,
+            },
+            "chapters": [
+                {
+                    "index": c.index,
+                    "title": c.title,
+                    "kind": c.kind,
+                    "paragraphs": len(c.paragraphs),
+                    "words": sum(len(p.split()) for p in c.paragraphs),
+                }
+                for c in b.chapters
+            ],
+            "skipped": list(b.skipped),
+        }
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{b.meta.title} — {', '.join(b.meta.authors) or 'unknown author'}")
+    table.add_column("#", justify="right")
+    table.add_column("Title")
+    table.add_column("Words", justify="right")
+    for c in b.chapters:
+        title = c.title if c.kind == "body" else f"{c.title} [{c.kind}]"
+        table.add_row(str(c.index), title, str(sum(len(p.split()) for p in c.paragraphs)))
+    out.print(table)
+    if b.skipped:
+        out.print(f"Left out as front/back matter: {', '.join(b.skipped)} (use --all to keep)")
+
+
+@app.command()
+def plan(
+    book: Path = BookArg,
+    profile: str = ProfileOpt,
+    chapters_spec: Optional[str] = typer.Option(
+        None, "--chapters", "-c", help="Chapters to include: 3, 2-5 or 1,4,7-9 (default: all)."
+    ),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Show how the book is chunked and bucketed for synthesis, without synthesising."""
+    from .pipeline import load_book, plan_book
+
+    settings = _settings(profile)
+    p = plan_book(load_book(book, settings), settings, chapters_spec)
+    data = p.to_dict()
+    if json_out:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{data['book']['title']} — profile {settings.profile}")
+    table.add_column("#", justify="right")
+    table.add_column("Title")
+    for b in ("short", "medium", "long"):
+        table.add_column(f"{b} ≤{data['buckets'][b]['max_chars']}", justify="right")
+    table.add_column("Chars", justify="right")
+    for ch in p.chapters:
+        counts = {b: 0 for b in ("short", "medium", "long")}
+        for c in ch.chunks:
+            counts[c.bucket] += 1
+        table.add_row(str(ch.index), ch.title, *(str(counts[b]) for b in counts), str(ch.chars))
+    out.print(table)
+    t = data["totals"]
+    out.print(f"{t['chapters']} chapters, {t['chunks']} chunks, {t['chars']} characters")
+
+
+# --------------------------------------------------------------------------- render
+
+
+class RichEvents:
+    """Pipeline events -> Rich progress bars (terminal) or a few plain lines (not a terminal)."""
+
+    PHASES = {
+        "load": "Loading model and voice",
+        "warmup": "Warming up",
+        "synthesis": "Synthesising",
+        "assembly": "Assembling chapters",
+        "encode": "Encoding",
+    }
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+            disable=not self.live,
+        )
+        self.overall: TaskID | None = None
+        self.current: TaskID | None = None
+        self.chapter_task: TaskID | None = None
+        self.phase_started = time.perf_counter()
+        self.chars = 0
+        self.audio_s = 0.0
+        self.synth_started: float | None = None
+        self.phase_name = ""
+
+    def __enter__(self) -> "RichEvents":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def _stats(self) -> str:
+        if self.synth_started is None or self.chars == 0:
+            return ""
+        wall = time.perf_counter() - self.synth_started
+        rtf = f"RTF {wall / self.audio_s:.2f}" if self.audio_s > 0 else "RTF -"
+        return f"{self.chars / max(wall, 1e-9):.0f} chars/s {rtf}"
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        label = self.PHASES.get(name, name)
+        self.phase_name = name
+        if self.current is not None and self.current != self.overall:
+            self.progress.update(self.current, completed=self.progress.tasks[self.current].total)
+        if not self.live:
+            self.console.print(f"{label}...")
+        if name == "synthesis":
+            self.synth_started = time.perf_counter()
+            self.overall = self.progress.add_task(label, total=total, stats="")
+            self.current = self.overall
+        else:
+            self.current = self.progress.add_task(label, total=total, stats="")
+
+    def chapter(self, index: int, title: str, chunks: int) -> None:
+        if self.chapter_task is not None:
+            self.progress.remove_task(self.chapter_task)
+        short = title if len(title) <= 40 else title[:39] + "…"
+        self.chapter_task = self.progress.add_task(f"  {index}. {short}", total=chunks, stats="")
+        if not self.live:
+            self.console.print(f"  chapter {index}: {title}")
+
+    def advance(self, *, chars: int = 0, audio_s: float = 0.0, reused: bool = False) -> None:
+        if self.phase_name == "synthesis" and not reused:
+            self.chars += chars
+            self.audio_s += audio_s
+        if self.current is not None:
+            self.progress.update(self.current, advance=1, stats=self._stats())
+        if self.chapter_task is not None and self.phase_name == "synthesis":
+            self.progress.update(self.chapter_task, advance=1)
+
+    def note(self, message: str) -> None:
+        self.console.print(message)
+
+
+def _summary(report) -> Table:
+    t = Table(title="Render summary", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    t.add_row("Audio length", _hms(report.audio_seconds))
+    t.add_row("Wall time", _hms(report.wall_seconds))
+    rtf = report.rtf
+    t.add_row("Real-time factor", f"{rtf:.2f} (synthesis time / audio)" if rtf is not None else "- (nothing synthesised)")
+    cps = report.chars_per_s
+    if cps is not None:
+        t.add_row("Throughput", f"{cps:.0f} chars/s")
+    c = report.chunks
+    t.add_row("Chunks", f"{c['total']} total: {c['synthesized']} synthesised, {c['reused']} reused")
+    if c.get("suspect"):
+        t.add_row("Suspect chunks", f"{c['suspect']} (listed in the report)")
+    warm = report.warmup or {}
+    if warm.get("samples_per_bucket"):
+        per = ", ".join(f"{b} {n}" for b, n in warm["samples_per_bucket"].items())
+        t.add_row("Warm-up", f"{warm.get('seconds', 0):.1f} s ({per} samples)")
+    t.add_row("Device", report.device or "-")
+    if report.fallbacks:
+        t.add_row(
+            "Fallbacks",
+            "; ".join(f"{f['component']}: {f['from']} -> {f['to']} ({f['reason']})" for f in report.fallbacks),
+        )
+    for i, o in enumerate(report.outputs):
+        t.add_row("Output" if i == 0 else "", o)
+    t.add_row("Report", str(Path(report.work_dir) / "report.json"))
+    return t
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@app.command()
+def render(
+    book: Path = BookArg,
+    voice: Path = typer.Option(..., "--voice", "-v", help="Voice sample to clone (wav/flac/mp3/ogg, ~10 s of clean speech).", show_default=False),
+    profile: str = ProfileOpt,
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (default: ./<book name>-audiobook)."),
+    chapters_spec: Optional[str] = typer.Option(None, "--chapters", "-c", help="Chapters to render: 3, 2-5 or 1,4,7-9 (default: all)."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default from the profile)."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Local Chatterbox checkpoint directory (offline use)."),
+    device: Optional[Device] = typer.Option(None, "--device", help="Device to run on (default from the profile)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, max=2**31 - 1, help="Base random seed; each chunk's seed derives from it."),
+    compile_: Optional[bool] = typer.Option(None, "--compile/--no-compile", help="torch.compile the hot paths (default from the profile)."),
+    report_path: Optional[Path] = typer.Option(None, "--report", help="Also write the JSON run report here."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models, voices and compiled kernels (default: the user cache dir)."),
+) -> None:
+    """Render a book as an audiobook in the given voice. Re-run the same command to resume."""
+    from .pipeline import RenderRequest, render as run_render
+
+    model: dict[str, Any] = {}
+    if model_dir is not None:
+        model = {"source": "dir", "dir": str(model_dir)}
+    settings = _settings(
+        profile,
+        model=model,
+        engine={"device": device.value if device else None, "compile": compile_},
+        synthesis={"seed": seed},
+        output={"format": fmt.value if fmt else None},
+    )
+    if out_dir is None:
+        out_dir = Path(f"{book.stem}-audiobook")
+    request = RenderRequest(
+        book=book,
+        voice=voice,
+        out_dir=out_dir,
+        settings=settings,
+        cache_dir=_cache_dir(cache_dir),
+        chapters=chapters_spec,
+        report_path=report_path,
+    )
+    stop = threading.Event()
+
+    def on_sigint(signum, frame):  # first Ctrl-C: finish the current chunk; second: now
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print("Stopping after the current chunk (press Ctrl-C again to stop at once)...")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with RichEvents(err) as events:
+            report = run_render(request, events, stop=stop)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            "interrupted: finished chunks are saved; run the same command again to resume"
+        ) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    out.print(_summary(report))
+
+
+# --------------------------------------------------------------------------- bench
+
+
+@app.command()
+def bench(
+    model: str = typer.Option("full", "--model", help="Checkpoint: tiny, full (random weights) or a directory."),
+    device: Device = typer.Option(Device.cpu, "--device", help="Device to benchmark on."),
+    tokens: int = typer.Option(64, "--tokens", min=4, max=2000, help="Speech tokens generated per run (forced; EOS ignored)."),
+    repeats: int = typer.Option(3, "--repeats", min=1, max=50, help="Runs of each path; medians are reported."),
+    profile: str = ProfileOpt,
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON here."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models and compiled kernels."),
+) -> None:
+    """Benchmark stock Chatterbox against our engine on the same checkpoint, voice and tokens."""
+    from .bench import format_results, run_bench
+
+    settings = _settings(profile, engine={"device": device.value})
+    results = run_bench(
+        model=model,
+        device=device.value,
+        tokens=tokens,
+        repeats=repeats,
+        settings=settings,
+        cache_dir=_cache_dir(cache_dir),
+        progress=lambda msg: err.print(msg),
+    )
+    if json_path is not None:
+        json_path.write_text(json.dumps(results, indent=2))
+    out.print(format_results(results))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _log_hint(exc: BaseException) -> str:
+    """Where the full log of an internal error went (the render log, else a temp file)."""
+    import tempfile
+    import traceback
+
+    known = getattr(exc, "log_path", None)
+    if known:
+        return str(known)
+    path = Path(tempfile.gettempdir()) / f"audiobook-tts-error-{os.getpid()}.log"
+    try:
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    except OSError:
+        return "(the log could not be written)"
+    return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: one ``Error: ...`` line and an exit code for every failure."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv:
+        argv = ["--help"]
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="audiobook-tts")
+        return result if isinstance(result, int) else 0
+    except AudiobookError as exc:
+        err.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        err.print("Error: aborted", markup=False, highlight=False)
+        return 130
+    except TyperException as exc:
+        # Usage errors declared on the parameters (missing option, out-of-range value...).
+        err.print(f"Error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("Error: interrupted", markup=False, highlight=False)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        log_path = _log_hint(exc)
+        err.print(
+            f"Error: internal error ({type(exc).__name__}: {exc}); full log: {log_path}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return INTERNAL_ERROR_EXIT
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

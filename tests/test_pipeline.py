@@ -1,0 +1,226 @@
+"""The render pipeline on the fake engine: resume, selective re-synthesis, outputs, report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiobook_tts.config import build_settings
+from audiobook_tts.errors import Interrupted, UsageError
+from audiobook_tts.pipeline import RenderRequest, chunk_seed, parse_chapter_spec, plan_book, load_book, render
+from fakes import FakeEngine
+
+BOOK = """---
+title: Three Small Chapters
+author: Test Author
+---
+
+# Three Small Chapters
+
+## Chapter 1. Morning
+
+Mr. Jones opened the door. The hens ran out into the yard, loud and happy.
+
+It was a fine day for it.
+
+## Chapter 2. Noon
+
+Dr. Watson arrived at noon with 3 letters. Nobody had expected him.
+
+## Chapter 3. Night
+
+The lamp was lit. Everyone slept.
+"""
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    p = tmp_path / "book.md"
+    p.write_text(BOOK)
+    return p
+
+
+@pytest.fixture
+def voice(tmp_path) -> Path:
+    p = tmp_path / "voice.wav"
+    t = np.arange(16000 * 5) / 16000
+    sf.write(p, 0.2 * np.sin(2 * np.pi * 220 * t), 16000)
+    return p
+
+
+def make_request(book, voice, tmp_path, **kw) -> RenderRequest:
+    profile_overrides = kw.pop("overrides", {})
+    settings = build_settings("smoke", profile_overrides)
+    return RenderRequest(book=book, voice=voice, out_dir=tmp_path / "out", settings=settings,
+                         cache_dir=tmp_path / "cache", **kw)
+
+
+class Factory:
+    """Builds FakeEngines and remembers them, so a test can inspect what was synthesised."""
+
+    def __init__(self, **kw):
+        self.kw = kw
+        self.engines: list[FakeEngine] = []
+
+    def __call__(self, settings, cache_dir):
+        e = FakeEngine(settings, cache_dir, **self.kw)
+        self.engines.append(e)
+        return e
+
+    @property
+    def calls(self):
+        return [c for e in self.engines for c in e.calls]
+
+
+def test_render_writes_m4b_and_report(book, voice, tmp_path):
+    from audiobook_tts.audio.probe import probe
+
+    f = Factory()
+    req = make_request(book, voice, tmp_path, report_path=tmp_path / "r.json")
+    report = render(req, engine_factory=f)
+    assert report.status == "complete"
+    total = report.chunks["total"]
+    assert total == len(f.calls) > 3
+    assert report.chunks == {"total": total, "synthesized": total, "reused": 0, "suspect": 0}
+    [m4b] = report.outputs
+    info = probe(Path(m4b))
+    assert [c["title"] for c in info["chapters"]] == ["Chapter 1. Morning", "Chapter 2. Noon", "Chapter 3. Night"]
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data == json.loads((Path(report.work_dir) / "report.json").read_text())
+    assert data["warmup"]["samples_per_bucket"]
+    assert all(n == 3 for n in data["warmup"]["samples_per_bucket"].values())
+    assert data["fallbacks"] == []
+    chapters = data["chapters"]
+    assert chapters[0]["start_s"] == 0
+    for a, b in zip(chapters, chapters[1:]):
+        assert a["end_s"] == pytest.approx(b["start_s"], abs=1e-6)
+    assert data["audio_seconds"] == pytest.approx(chapters[-1]["end_s"])
+    assert abs(info["duration"] - data["audio_seconds"]) < 0.1
+
+
+def test_second_run_reuses_every_chunk(book, voice, tmp_path):
+    render(make_request(book, voice, tmp_path), engine_factory=Factory())
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path), engine_factory=f)
+    assert f.calls == []
+    assert report.chunks["synthesized"] == 0
+    assert report.chunks["reused"] == report.chunks["total"]
+    assert report.warmup["samples_per_bucket"] == {}  # nothing to do -> no warm-up
+
+
+def test_changed_paragraph_resynthesises_only_its_chunks(book, voice, tmp_path):
+    first = Factory()
+    render(make_request(book, voice, tmp_path), engine_factory=first)
+    book.write_text(BOOK.replace("Everyone slept.", "Everyone slept soundly."))
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path), engine_factory=f)
+    assert len(f.calls) == 1
+    assert "soundly" in f.calls[0][0]
+    assert report.chunks["reused"] == report.chunks["total"] - 1
+
+
+def test_changed_parameter_resynthesises_everything(book, voice, tmp_path):
+    render(make_request(book, voice, tmp_path), engine_factory=Factory())
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path, overrides={"synthesis": {"temperature": 0.5}}),
+                    engine_factory=f)
+    assert report.chunks["synthesized"] == report.chunks["total"] == len(f.calls)
+
+
+def test_seeds_are_recorded_and_derive_from_text(book, voice, tmp_path):
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path, overrides={"synthesis": {"seed": 11}}), engine_factory=f)
+    for text, seed in f.calls:
+        assert seed == chunk_seed(11, text)
+    from audiobook_tts.store import ChunkStore
+
+    store = ChunkStore(Path(report.work_dir) / "chunks")
+    metas = [store.get(k).meta for k in _keys(store)]
+    assert sorted(m["seed"] for m in metas) == sorted(s for _, s in f.calls)
+
+
+def _keys(store):
+    return [p.name.split(".")[0] for p in Path(store.root).rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def test_chapter_selection(book, voice, tmp_path):
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path, chapters="2-3"), engine_factory=f)
+    assert [c["title"] for c in report.chapters] == ["Chapter 2. Noon", "Chapter 3. Night"]
+    assert all("Jones" not in text for text, _ in f.calls)
+
+
+def test_interrupt_then_resume(book, voice, tmp_path):
+    stop = threading.Event()
+    done = []
+
+    def on_synth(text):
+        done.append(text)
+        if len(done) == 3:
+            stop.set()
+
+    with pytest.raises(Interrupted, match="run the same command again to resume"):
+        render(make_request(book, voice, tmp_path), engine_factory=Factory(on_synthesize=on_synth), stop=stop)
+    work = tmp_path / "out" / ".audiobook-tts"
+    assert json.loads((work / "report.json").read_text())["status"] == "interrupted"
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path), engine_factory=f)
+    assert report.chunks["reused"] == 3
+    assert report.chunks["synthesized"] == report.chunks["total"] - 3 == len(f.calls)
+    assert not {t for t, _ in f.calls} & set(done)
+
+
+def test_mp3_output(book, voice, tmp_path):
+    from audiobook_tts.audio.probe import probe
+
+    report = render(make_request(book, voice, tmp_path, overrides={"output": {"format": "mp3"}}),
+                    engine_factory=Factory())
+    names = [Path(o).name for o in report.outputs]
+    assert names == ["01 - Chapter 1. Morning.mp3", "02 - Chapter 2. Noon.mp3", "03 - Chapter 3. Night.mp3"]
+    tags = probe(Path(report.outputs[1]))["tags"]
+    assert tags["title"] == "Chapter 2. Noon"
+    assert tags["artist"] == "Test Author"
+    assert tags["album"] == "Three Small Chapters"
+
+
+def test_suspect_chunk_is_retried_then_listed(book, voice, tmp_path):
+    req = make_request(book, voice, tmp_path, overrides={"synthesis": {"max_retries": 2}})
+    plan = plan_book(load_book(book, req.settings), req.settings)
+    victim = plan.chapters[1].chunks[1].text
+    f = Factory(suspect_texts={victim})
+    report = render(req, engine_factory=f)
+    seeds = [s for t, s in f.calls if t == victim]
+    assert len(seeds) == 3 and len(set(seeds)) == 3  # one try and two retries, each with its own seed
+    [suspect] = report.suspects
+    assert suspect["text"] == victim and suspect["chapter"] == 2
+    assert "silent" in suspect["reasons"]
+    assert report.chunks["suspect"] == 1
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [("3", [3]), ("2-5", [2, 3, 4, 5]), ("1,4,7-9", [1, 4, 7, 8, 9]), (" 2 , 2-3 ", [2, 3]), (None, list(range(1, 10)))],
+)
+def test_parse_chapter_spec(spec, expected):
+    assert parse_chapter_spec(spec, 9) == expected
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("0", "--chapters '0' is out of range: the book has chapters 1-9"),
+        ("4-12", "--chapters '4-12' is out of range: the book has chapters 1-9"),
+        ("5-2", "invalid --chapters '5-2': range 5-2 runs backwards"),
+        ("a", "invalid --chapters 'a': use numbers and ranges like 3, 2-5 or 1,4,7-9"),
+        ("1,,2", "invalid --chapters '1,,2': use numbers and ranges like 3, 2-5 or 1,4,7-9"),
+    ],
+)
+def test_bad_chapter_spec(spec, message):
+    with pytest.raises(UsageError) as e:
+        parse_chapter_spec(spec, 9)
+    assert str(e.value) == message
