@@ -327,7 +327,9 @@ class _ChapterWriter:
         self._futures[chapter.index] = self._pool.submit(self._assemble, chapter, list(keys))
 
     def _assemble(self, chapter: PlannedChapter, keys: list[str]) -> tuple[Path, float]:
+        """Chunks -> raw chapter WAV -> loudness-normalised WAV (the raw one is deleted)."""
         from .audio.assemble import assemble_chapter
+        from .audio.loudness import normalize_loudness
 
         def pieces() -> Iterator[tuple[Any, str]]:
             # One chunk in memory at a time: a 20-hour book costs no more than a chunk.
@@ -340,10 +342,18 @@ class _ChapterWriter:
                     )
                 yield stored.wav, chunk.pause_after
 
-        out = self._work / "chapters" / f"{chapter.index:04d}.wav"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        seconds = assemble_chapter(pieces(), out, self._settings.pauses)
-        return out, seconds
+        folder = self._work / "chapters"
+        raw = folder / f"{chapter.index:04d}.raw.wav"
+        final = folder / f"{chapter.index:04d}.wav"
+        folder.mkdir(parents=True, exist_ok=True)
+        seconds = assemble_chapter(pieces(), raw, self._settings.pauses)
+        out = self._settings.output
+        normalize_loudness(
+            raw, final, target_lufs=out.loudness_lufs, true_peak_db=out.true_peak_db,
+            label=f"chapter {chapter.index}",
+        )
+        raw.unlink()
+        return final, seconds
 
     def result(self, index: int) -> tuple[Path, float]:
         return self._futures[index].result()
@@ -581,7 +591,7 @@ def _synthesize_chunk(engine, voice, chunk, chapter, key, store, settings, repor
 
 
 def _write_outputs(request, plan: Plan, assembled, work: Path, report: RenderReport, events) -> None:
-    from .audio.encode import build_m4b, encode_mp3
+    from .audio.encode import build_m4b, encode_mp3, mp3_tags
 
     settings = request.settings
     meta = plan.book.meta
@@ -590,7 +600,7 @@ def _write_outputs(request, plan: Plan, assembled, work: Path, report: RenderRep
     title = meta.title or request.book.stem
     authors = list(meta.authors)
     n = len(assembled)
-    events.phase("encode", total=n * (fmt == "both") + n * (fmt != "both") + (1 if fmt != "mp3" else 0))
+    events.phase("encode", total=(n if fmt != "m4b" else 0) + (1 if fmt != "mp3" else 0))
 
     marks: list[dict[str, Any]] = []
     start = 0.0
@@ -600,23 +610,12 @@ def _write_outputs(request, plan: Plan, assembled, work: Path, report: RenderRep
 
     if fmt in ("mp3", "both"):
         mp3_dir = out_dir / "mp3" if fmt == "both" else out_dir
-        mp3_dir.mkdir(parents=True, exist_ok=True)
         for pos, (chapter, wav, _seconds) in enumerate(assembled, start=1):
-            name = f"{pos:02d} - {safe_filename(chapter.title)}.mp3"
-            path = mp3_dir / name
+            path = mp3_dir / f"{pos:02d} - {safe_filename(chapter.title)}.mp3"
+            tags = mp3_tags(book_title=title, authors=authors, chapter_title=chapter.title, track=pos, total=n)
             encode_mp3(
-                wav,
-                path,
-                tags={
-                    "title": chapter.title,
-                    "artist": ", ".join(authors),
-                    "album": title,
-                    "track": f"{pos}/{n}",
-                    "genre": "Audiobook",
-                },
-                cover=meta.cover,
-                cover_mime=meta.cover_mime,
-                options=settings.output,
+                wav, path, tags=tags, cover=meta.cover, cover_mime=meta.cover_mime,
+                bitrate=settings.output.mp3_bitrate, label=f"chapter {chapter.index}",
             )
             report.outputs.append(str(path))
             events.advance()
@@ -630,9 +629,9 @@ def _write_outputs(request, plan: Plan, assembled, work: Path, report: RenderRep
             authors=authors,
             cover=meta.cover,
             cover_mime=meta.cover_mime,
-            options=settings.output,
+            bitrate=settings.output.aac_bitrate,
         )
-        # Exact chapter times come from the encoded file, not from the WAV estimates.
+        # The M4B's marks are exact sample counts of the chapter WAVs.
         for mark, cm in zip(marks, chapter_marks):
             mark["start_s"], mark["end_s"] = cm.start_s, cm.end_s
         report.outputs.append(str(path))

@@ -89,7 +89,7 @@ def test_render_writes_m4b_and_report(book, voice, tmp_path):
     assert report.chunks == {"total": total, "synthesized": total, "reused": 0, "suspect": 0}
     [m4b] = report.outputs
     info = probe(Path(m4b))
-    assert [c["title"] for c in info["chapters"]] == ["Chapter 1. Morning", "Chapter 2. Noon", "Chapter 3. Night"]
+    assert [c.title for c in info["chapters"]] == ["Chapter 1. Morning", "Chapter 2. Noon", "Chapter 3. Night"]
     data = json.loads((tmp_path / "r.json").read_text())
     assert data == json.loads((Path(report.work_dir) / "report.json").read_text())
     assert data["warmup"]["samples_per_bucket"]
@@ -100,7 +100,7 @@ def test_render_writes_m4b_and_report(book, voice, tmp_path):
     for a, b in zip(chapters, chapters[1:]):
         assert a["end_s"] == pytest.approx(b["start_s"], abs=1e-6)
     assert data["audio_seconds"] == pytest.approx(chapters[-1]["end_s"])
-    assert abs(info["duration"] - data["audio_seconds"]) < 0.1
+    assert abs(info["duration_s"] - data["audio_seconds"]) < 0.1
 
 
 def test_second_run_reuses_every_chunk(book, voice, tmp_path):
