@@ -24,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -135,7 +136,7 @@ def chapters(
     table.add_column("Title")
     table.add_column("Words", justify="right")
     for c in b.chapters:
-        title = c.title if c.kind == "body" else f"{c.title} [{c.kind}]"
+        title = escape(c.title if c.kind == "body" else f"{c.title} [{c.kind}]")
         table.add_row(str(c.index), title, str(sum(len(p.split()) for p in c.paragraphs)))
     out.print(table)
     if b.skipped:
@@ -170,7 +171,7 @@ def plan(
         counts = {b: 0 for b in ("short", "medium", "long")}
         for c in ch.chunks:
             counts[c.bucket] += 1
-        table.add_row(str(ch.index), ch.title, *(str(counts[b]) for b in counts), str(ch.chars))
+        table.add_row(str(ch.index), escape(ch.title), *(str(counts[b]) for b in counts), str(ch.chars))
     out.print(table)
     t = data["totals"]
     out.print(f"{t['chapters']} chapters, {t['chunks']} chunks, {t['chars']} characters")
