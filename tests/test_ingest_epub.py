@@ -328,3 +328,21 @@ def test_love_among_the_chickens():
             expected = re.findall(r"\w+", "".join(source.strings))
             got = re.findall(r"\w+", " ".join([chapter.title, *chapter.paragraphs]).replace("\n", " "))
             assert sorted(got) == sorted(expected), chapter.title
+
+
+def test_svg_cover_yields_the_raster_it_embeds_or_references(tmp_path):
+    import base64
+
+    docs = [Doc("a.xhtml", "<p>Text.</p>")]
+    embedded = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        b'<image xlink:href="data:image/jpeg;base64,' + base64.b64encode(JPEG) + b'"/></svg>'
+    )
+    e = write_epub(tmp_path / "e.epub", docs, images={"img/cover.svg": (embedded, "image/svg+xml", "cover-image")})
+    assert (load_book(e).meta.cover, load_book(e).meta.cover_mime) == (JPEG, "image/jpeg")
+    linked = b'<svg xmlns="http://www.w3.org/2000/svg"><image href="art.jpg"/></svg>'
+    images = {
+        "img/cover.svg": (linked, "image/svg+xml", "cover-image"),
+        "img/art.jpg": (JPEG, "image/jpeg", ""),
+    }
+    assert load_book(write_epub(tmp_path / "l.epub", docs, images=images)).meta.cover == JPEG

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import posixpath
 import zipfile
 import zlib
@@ -197,11 +199,45 @@ def _cover(book) -> tuple[bytes, str] | None:
     ]
     for item in candidates:
         data = item.get_content()
-        if data.startswith(b"\xff\xd8\xff"):
-            return data, "image/jpeg"
-        if data.startswith(b"\x89PNG\r\n\x1a\n"):
-            return data, "image/png"
+        if (item.media_type or "") == "image/svg+xml":
+            data = _raster_in_svg(data, book, item.file_name or "")
+        found = _raster_type(data)
+        if found:
+            return data, found
     return None
+
+
+_SVG_IMAGE_REF = re.compile(rb"""(?:xlink:)?href\s*=\s*["']([^"']+)["']""")
+
+
+def _raster_type(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
+
+
+def _raster_in_svg(svg: bytes, book, svg_name: str) -> bytes:
+    """The largest JPEG/PNG an SVG cover embeds (data: URI) or references (Standard Ebooks
+    covers are SVG wrapping a JPEG); audio players only show raster cover art."""
+    import base64
+    import posixpath
+
+    found: list[bytes] = []
+    for ref in _SVG_IMAGE_REF.findall(svg):
+        if ref.startswith(b"data:image/") and b";base64," in ref:
+            try:
+                found.append(base64.b64decode(ref.split(b",", 1)[1], validate=False))
+            except ValueError:
+                continue
+        elif not ref.startswith((b"#", b"data:")):
+            name = posixpath.normpath(posixpath.join(posixpath.dirname(svg_name), ref.decode("utf-8", "replace")))
+            item = book.get_item_with_href(name)
+            if item is not None:
+                found.append(item.get_content())
+    rasters = [d for d in found if _raster_type(d)]
+    return max(rasters, key=len) if rasters else b""
 
 
 # --- documents ----------------------------------------------------------------------------------
