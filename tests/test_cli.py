@@ -25,13 +25,14 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def assert_one_line_error(err: str, expected: str | None = None) -> str:
+    """Exactly one ``Error:`` line, last on stderr (progress lines may precede it)."""
     lines = [l for l in err.splitlines() if l.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("Error: "), err
+    errors = [l for l in lines if l.startswith("Error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], err
     assert "Traceback" not in err
     if expected is not None:
-        assert lines[0] == f"Error: {expected}"
-    return lines[0]
+        assert errors[0] == f"Error: {expected}"
+    return errors[0]
 
 
 @pytest.fixture
