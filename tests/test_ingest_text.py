@@ -221,3 +221,9 @@ def test_markdown_without_headings(tmp_path):
     path.write_text("Just *one* paragraph.\n")
     book = load_book(path)
     assert [(c.title, c.paragraphs) for c in book.chapters] == [("note", ("Just one paragraph.",))]
+
+
+def test_markdown_without_front_matter_has_no_authors(tmp_path):
+    p = tmp_path / "b.md"
+    p.write_text("# Fault Lines\n\n## One\n\nText here.\n")
+    assert load_book(p).meta.authors == ()

@@ -42,10 +42,10 @@ def read_markdown(path: Path, *, include_front_matter: bool) -> Book:
     chapters, skipped = finish(drafts, include_front_matter=include_front_matter)
     if not chapters:
         raise BookError(f"{path} contains no readable text")
-    authors = fields.get("authors") or fields.get("author") or fields.get("creator") or ()
+    authors = fields.get("authors") or fields.get("author") or fields.get("creator") or []
     meta = BookMeta(
         title=fields.get("title") or heading_title or path.stem,
-        authors=tuple(authors) if isinstance(authors, list) else (authors,),
+        authors=tuple(str(a) for a in authors) if isinstance(authors, list) else (str(authors),),
         language=str(fields.get("lang") or fields.get("language") or "").replace("_", "-").split("-")[0].casefold(),
         cover=None,
         cover_mime=None,
