@@ -439,9 +439,11 @@ def normalize_title(title: str) -> str:
     """
     text = " ".join(_emphasis(_unicode(title)).split())
     text = _TITLE_ROMAN_AFTER_KEYWORD_RE.sub(_roman_after_keyword, text)
-    start = _ROMAN_AT_START_RE.match(text)
-    if start and (value := roman_to_int(start[1])) is not None:
-        text = f"{value}{text[start.end():]}"
+    start = _ROMAN_AT_START_RE.match(text)  # before capwords: numerals are upper case
     if not any(c.islower() for c in text):
         text = string.capwords(text)
+    if start and (value := roman_to_int(start[1])) is not None:
+        # A bare leading numeral ("XIX: Asking Papa") is a chapter number; said alone,
+        # "nineteen: asking papa" sounds like a list item, so name it.
+        text = f"Chapter {value}{text[start.end():]}"
     return text
