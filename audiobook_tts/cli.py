@@ -214,6 +214,7 @@ class RichEvents:
         self.audio_s = 0.0
         self.synth_started: float | None = None
         self.phase_name = ""
+        self.totals: dict[TaskID, int | None] = {}
 
     def __enter__(self) -> "RichEvents":
         self.progress.start()
@@ -233,7 +234,7 @@ class RichEvents:
         label = self.PHASES.get(name, name)
         self.phase_name = name
         if self.current is not None and self.current != self.overall:
-            self.progress.update(self.current, completed=self.progress.tasks[self.current].total)
+            self.progress.update(self.current, completed=self.totals.get(self.current) or 0)
         if not self.live:
             self.console.print(f"{label}...")
         if name == "synthesis":
@@ -242,6 +243,7 @@ class RichEvents:
             self.current = self.overall
         else:
             self.current = self.progress.add_task(label, total=total, stats="")
+        self.totals[self.current] = total
 
     def chapter(self, index: int, title: str, chunks: int) -> None:
         if self.chapter_task is not None:
@@ -412,8 +414,22 @@ def _log_hint(exc: BaseException) -> str:
     return str(path)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Our warnings (quality or speed dropped) as one ``Warning:`` line; libraries' deprecation
+    chatter goes to the render log only."""
+    import logging
+
+    if f"{os.sep}audiobook_tts{os.sep}" in str(filename):
+        err.print(f"Warning: {message}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        logging.getLogger("audiobook_tts.libraries").debug("%s:%s: %s: %s", filename, lineno, category.__name__, message)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one ``Error: ...`` line and an exit code for every failure."""
+    import warnings
+
+    warnings.showwarning = _show_warning
     if argv is None:
         argv = sys.argv[1:]
     if not argv:

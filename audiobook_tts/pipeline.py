@@ -368,6 +368,9 @@ def _setup_file_log(work: Path) -> logging.Handler:
     handler.setLevel(logging.DEBUG)
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)
+    # The log file has everything; the terminal shows only what the CLI chooses to show,
+    # even when a library has configured the root logger.
+    log.propagate = False
     return handler
 
 
@@ -452,6 +455,7 @@ def render(
             write_report()
         finally:
             log.removeHandler(handler)
+            log.propagate = True
             handler.close()
     return report
 
