@@ -51,10 +51,10 @@ class ModelOptions:
 @dataclass(frozen=True)
 class EngineOptions:
     device: str = field(default="auto", metadata=_choice("auto", "cuda", "cpu", "mps"))
-    # dtype per component; STFT/iSTFT, mel extraction and the tokenizer always stay fp32.
+    # dtype per component; STFT/iSTFT, mel extraction, the tokenizer and the voice encoder
+    # (run once per voice, its output goes through numpy) always stay fp32.
     t3_dtype: str = field(default="float32", metadata=_choice("float32", "bfloat16", "float16"))
     s3gen_dtype: str = field(default="float32", metadata=_choice("float32", "bfloat16", "float16"))
-    ve_dtype: str = field(default="float32", metadata=_choice("float32", "bfloat16", "float16"))
     compile: bool = False
     compile_mode: str = field(
         default="default",

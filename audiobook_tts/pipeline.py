@@ -284,7 +284,6 @@ def synthesis_identity(settings: Settings) -> dict[str, Any]:
     syn.update(
         t3_dtype=eng.t3_dtype,
         s3gen_dtype=eng.s3gen_dtype,
-        ve_dtype=eng.ve_dtype,
         fast_decode=eng.fast_decode,
     )
     return syn

@@ -1,0 +1,315 @@
+"""S3Gen speech tokens -> 24 kHz waveform, without host syncs and with bucketed lengths.
+
+Same maths as chatterbox's ``S3Gen.inference(speech_tokens=..., ref_dict=...)`` (conformer
+encoder -> 10 Euler steps of the CFG flow-matching estimator -> HiFT vocoder), but the
+orchestration is rewritten as small functions over chatterbox's own submodules:
+
+* no ``.item()`` / ``bool(tensor)`` on the way: chatterbox's ``make_pad_mask`` (``lengths.max()``),
+  ``add_optional_chunk_mask`` (one ``.item()`` per attention level, i.e. 30 per utterance
+  in the estimator alone) and the ``(token >= vocab).any()`` check all sync; here every
+  mask is built once from Python ints.
+* ``pad_to`` right-pads the tokens to a bucket length so the encoder and estimator see a
+  few fixed shapes. This is exact: the estimator's convolutions are causal, attention
+  masks padded keys, and the one look-ahead convolution (``PreLookaheadLayer``, 3 tokens)
+  reads zeros exactly as it does at the end of an unpadded sequence because padded
+  frames are zeroed first. HiFT is *not* causal (centred convolutions, iSTFT), so it runs
+  on the real-length mel; padding it would change the last ~100 ms.
+* noise: with ``generator`` every random draw (CFM start noise, HiFT sine phases and
+  noise) comes from it, in chatterbox's order, so ``torch.manual_seed(s)`` + stock and
+  ``torch.Generator().manual_seed(s)`` + this module give the same waveform. Without a
+  generator the global RNG is used, like chatterbox. (chatterbox also draws one unused
+  noise tensor in ``SourceModuleHnNSF``; it is skipped, which only changes the global RNG
+  state left behind.)
+* dtype: the Euler state ``x`` stays fp32; the estimator runs in its own parameter dtype
+  (bf16 after :func:`cast_flow`), the encoder in its own. HiFT, STFT/iSTFT and the mel
+  extractor stay fp32.
+
+Compilation: :func:`compile_targets` returns the hot callables as modules
+(``"flow_encoder"``, ``"cfm_estimator"``, ``"hift_decode"``); the engine may wrap any of
+them (``torch.compile`` with a fallback) and pass the dict back as ``hot=`` to
+:func:`tokens_to_wav`. Missing keys use the eager modules.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+# chatterbox's S3Gen constants: 25 speech tokens/s -> 50 mel frames/s -> 24 kHz.
+S3GEN_SAMPLE_RATE_HZ = 24_000
+MEL_FRAMES_PER_TOKEN = 2
+SAMPLES_PER_MEL_FRAME = S3GEN_SAMPLE_RATE_HZ // 50
+# Bias for masked attention keys; chatterbox's ``mask_to_bias`` uses the same constant.
+MASKED_ATTENTION_BIAS = -1.0e10
+
+
+def cast_flow(s3gen: nn.Module, dtype: torch.dtype) -> None:
+    """Run the token->mel flow (encoder + estimator) in ``dtype``; HiFT and the
+    tokenizer/speaker encoder used by ``embed_ref`` stay fp32."""
+    s3gen.flow.to(dtype)
+
+
+def _dtype_of(module: nn.Module) -> torch.dtype:
+    return next(module.parameters()).dtype
+
+
+def length_mask(n_real: int, n_total: int, device: torch.device) -> torch.Tensor:
+    """(1, 1, n_total) bool, True on the first ``n_real`` frames; built without a sync."""
+    return (torch.arange(n_total, device=device) < n_real).view(1, 1, n_total)
+
+
+def encode(encoder: nn.Module, xs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """chatterbox's ``UpsampleConformerEncoder.forward`` for full-context decoding.
+
+    xs: (1, T, 512) token embeddings, mask: (1, 1, T) bool -> (1, 2T, 512).
+    """
+    xs, pos_emb, _ = encoder.embed(xs, mask)
+    # Padded frames hold LayerNorm(bias) after ``embed``; the look-ahead conv reads 3 frames
+    # ahead, and an unpadded sequence shows it zeros there.
+    xs = xs * mask.transpose(1, 2).to(xs.dtype)
+    xs = encoder.pre_lookahead_layer(xs)
+    for layer in encoder.encoders:
+        xs = layer(xs, mask, pos_emb, mask)[0]
+
+    xs, _ = encoder.up_layer(xs.transpose(1, 2).contiguous(), 0)
+    xs = xs.transpose(1, 2).contiguous()
+    up_mask = mask.repeat_interleave(encoder.up_layer.stride, dim=2)
+    xs, pos_emb, _ = encoder.up_embed(xs, up_mask)
+    for layer in encoder.up_encoders:
+        xs = layer(xs, up_mask, pos_emb, up_mask)[0]
+    if encoder.normalize_before:
+        xs = encoder.after_norm(xs)
+    return xs
+
+
+def _attention_bias(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(B, 1, T) bool -> (B, 1, T) additive key bias."""
+    return (1.0 - mask.to(dtype)) * MASKED_ATTENTION_BIAS
+
+
+def _transformer_stack(blocks: nn.ModuleList, x: torch.Tensor, bias: torch.Tensor, t_emb: torch.Tensor) -> torch.Tensor:
+    x = x.transpose(1, 2).contiguous()  # (B, C, T) -> (B, T, C)
+    for block in blocks:
+        x = block(hidden_states=x, attention_mask=bias, timestep=t_emb)
+    return x.transpose(1, 2).contiguous()
+
+
+def estimator_forward(
+    est: nn.Module,
+    x: torch.Tensor,
+    mask: torch.Tensor,
+    mu: torch.Tensor,
+    t: torch.Tensor,
+    spks: torch.Tensor,
+    cond: torch.Tensor,
+) -> torch.Tensor:
+    """chatterbox's ``ConditionalDecoder.forward`` (non-meanflow) without its per-level sync.
+
+    x, mu, cond: (B, 80, T); mask: (B, 1, T) in the estimator dtype; spks: (B, 80);
+    t: (B,) fp32 even for a bf16 estimator (the sinusoid multiplies t by 1000, and bf16's
+    8-bit mantissa would shift the phase by radians). Returns dx/dt: (B, 80, T).
+    """
+    t_emb = est.time_mlp(est.time_embeddings(t).to(x.dtype))
+    h = torch.cat([x, mu, spks.unsqueeze(-1).expand(-1, -1, x.shape[-1]), cond], dim=1)
+
+    masks = [mask]
+    hiddens = []
+    for resnet, blocks, downsample in est.down_blocks:
+        mask_down = masks[-1]
+        h = resnet(h, mask_down, t_emb)
+        h = _transformer_stack(blocks, h, _attention_bias(mask_down.bool(), h.dtype), t_emb)
+        hiddens.append(h)
+        h = downsample(h * mask_down)
+        masks.append(mask_down[:, :, ::2])
+    masks = masks[:-1]
+    mask_mid = masks[-1]
+    bias_mid = _attention_bias(mask_mid.bool(), h.dtype)
+    for resnet, blocks in est.mid_blocks:
+        h = resnet(h, mask_mid, t_emb)
+        h = _transformer_stack(blocks, h, bias_mid, t_emb)
+
+    for resnet, blocks, upsample in est.up_blocks:
+        mask_up = masks.pop()
+        skip = hiddens.pop()
+        h = torch.cat([h[:, :, : skip.shape[-1]], skip], dim=1)
+        h = resnet(h, mask_up, t_emb)
+        h = _transformer_stack(blocks, h, _attention_bias(mask_up.bool(), h.dtype), t_emb)
+        h = upsample(h * mask_up)
+    h = est.final_block(h, mask_up)
+    return est.final_proj(h * mask_up) * mask
+
+
+class FlowEncoder(nn.Module):
+    """Compile target: token embeddings + mask -> encoder output (1, 2T, 512)."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, xs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return encode(self.encoder, xs, mask)
+
+
+class CfmEstimator(nn.Module):
+    """Compile target: one CFG estimator call, batch 2 (conditional, unconditional)."""
+
+    def __init__(self, estimator: nn.Module) -> None:
+        super().__init__()
+        self.estimator = estimator
+
+    def forward(self, x, mask, mu, t, spks, cond) -> torch.Tensor:
+        return estimator_forward(self.estimator, x, mask, mu, t, spks, cond)
+
+
+class HiftDecode(nn.Module):
+    """Compile target: mel (1, 80, F) + excitation source (1, 1, F*480) -> wav (1, F*480)."""
+
+    def __init__(self, mel2wav: nn.Module) -> None:
+        super().__init__()
+        self.mel2wav = mel2wav
+
+    def forward(self, mel: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        return self.mel2wav.decode(x=mel, s=source)
+
+
+def compile_targets(s3gen: nn.Module) -> dict[str, nn.Module]:
+    """The hot callables, eager; wrap them and pass the dict to ``tokens_to_wav(hot=...)``."""
+    return {
+        "flow_encoder": FlowEncoder(s3gen.flow.encoder),
+        "cfm_estimator": CfmEstimator(s3gen.flow.decoder.estimator),
+        "hift_decode": HiftDecode(s3gen.mel2wav),
+    }
+
+
+def cosine_t_span(n_steps: int, device: torch.device) -> torch.Tensor:
+    """(n_steps + 1,) fp32 ODE times from 0 to 1, denser near 0 (chatterbox's 'cosine')."""
+    t = torch.linspace(0, 1, n_steps + 1, device=device, dtype=torch.float32)
+    return 1 - torch.cos(t * 0.5 * torch.pi)
+
+
+def solve_euler(
+    estimator: Callable[..., torch.Tensor],
+    z: torch.Tensor,
+    mask: torch.Tensor,
+    mu: torch.Tensor,
+    spks: torch.Tensor,
+    cond: torch.Tensor,
+    t_span: torch.Tensor,
+    cfg_rate: float,
+    est_dtype: torch.dtype,
+) -> torch.Tensor:
+    """Classifier-free-guided Euler integration; x stays fp32, the estimator sees ``est_dtype``.
+
+    z: (1, 80, T) fp32 noise; mask (1, 1, T); mu, cond (1, 80, T); spks (1, 80).
+    """
+    # The unconditional half gets zeros for mu, speaker and prompt (chatterbox's CFG layout).
+    mask_in = torch.cat([mask, mask]).to(est_dtype)
+    mu_in = torch.cat([mu, torch.zeros_like(mu)]).to(est_dtype)
+    spks_in = torch.cat([spks, torch.zeros_like(spks)]).to(est_dtype)
+    cond_in = torch.cat([cond, torch.zeros_like(cond)]).to(est_dtype)
+    x = z
+    for i in range(t_span.shape[0] - 1):
+        t, r = t_span[i : i + 1], t_span[i + 1 : i + 2]
+        x_in = torch.cat([x, x]).to(est_dtype)
+        dxdt = estimator(x_in, mask_in, mu_in, t.expand(2), spks_in, cond_in).float()
+        dxdt, cfg_dxdt = dxdt[:1], dxdt[1:]
+        dxdt = (1.0 + cfg_rate) * dxdt - cfg_rate * cfg_dxdt
+        x = x + (r - t) * dxdt
+    return x
+
+
+def hift_source(mel2wav: nn.Module, mel: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """chatterbox's mel -> F0 -> harmonic-plus-noise excitation. mel (1, 80, F) -> (1, 1, F*480)."""
+    f0 = mel2wav.f0_predictor(mel)  # (1, F) Hz
+    f0 = mel2wav.f0_upsamp(f0[:, None])  # (1, 1, L) samples
+    sine_gen = mel2wav.m_source.l_sin_gen
+    n_harm = sine_gen.harmonic_num + 1
+    harmonics = torch.arange(1, n_harm + 1, device=f0.device, dtype=f0.dtype).view(1, n_harm, 1)
+    f_mat = f0 * harmonics / sine_gen.sampling_rate  # (1, H, L) cycles per sample
+    theta = 2 * math.pi * (torch.cumsum(f_mat, dim=-1) % 1)
+    # Random initial phase per overtone (the fundamental starts at 0), then additive noise.
+    low = torch.tensor(-math.pi, device=f0.device)
+    high = torch.tensor(math.pi, device=f0.device)
+    phase = low + torch.rand((1, n_harm, 1), generator=generator, device=f0.device) * (high - low)
+    phase[:, 0, :] = 0
+    sine = sine_gen.sine_amp * torch.sin(theta + phase)
+    uv = (f0 > sine_gen.voiced_threshold).float()
+    noise_amp = uv * sine_gen.noise_std + (1 - uv) * sine_gen.sine_amp / 3
+    noise = noise_amp * torch.randn(sine.shape, generator=generator, device=f0.device, dtype=sine.dtype)
+    sine = sine * uv + noise
+    m_source = mel2wav.m_source
+    merged = m_source.l_tanh(m_source.l_linear(sine.transpose(1, 2)))  # (1, L, 1)
+    return merged.transpose(1, 2)
+
+
+@torch.inference_mode()
+def tokens_to_wav(
+    s3gen: nn.Module,
+    speech_tokens: torch.Tensor,
+    ref_dict: dict,
+    *,
+    n_cfm_timesteps: int = 10,
+    pad_to: int | None = None,
+    generator: torch.Generator | None = None,
+    hot: Mapping[str, Callable[..., torch.Tensor]] | None = None,
+) -> torch.Tensor:
+    """Speech tokens (T,) or (1, T), all < 6561, -> waveform (1, T * 960) fp32 at 24 kHz.
+
+    ``pad_to`` (>= T) pads the tokens so the flow sees a bucketed shape; the output is the
+    real length. ``ref_dict`` is ``s3gen.embed_ref(...)``'s output.
+    """
+    if getattr(s3gen, "meanflow", False):
+        raise NotImplementedError("the fast S3Gen path supports the standard (non-meanflow) S3Gen only")
+    fns = {**compile_targets(s3gen), **(hot or {})}
+    flow = s3gen.flow
+    device = flow.encoder_proj.weight.device
+    flow_dtype = _dtype_of(flow.encoder)
+    est_dtype = _dtype_of(flow.decoder.estimator)
+
+    tokens = torch.atleast_2d(speech_tokens).to(device=device, dtype=torch.long)
+    n_tokens = tokens.shape[1]
+    n_padded = n_tokens if pad_to is None else pad_to
+    if n_padded < n_tokens:
+        raise ValueError(f"pad_to={pad_to} is shorter than the {n_tokens} speech tokens")
+    prompt_tokens = torch.atleast_2d(ref_dict["prompt_token"]).to(device=device, dtype=torch.long)
+    prompt_feat = torch.atleast_3d(ref_dict["prompt_feat"]).to(device=device, dtype=flow_dtype)  # (1, Fp, 80)
+    n_prompt = prompt_tokens.shape[1]
+
+    # Token embeddings, padded frames zeroed. (1, Tp + T_pad, 512)
+    all_tokens = torch.cat([prompt_tokens, F.pad(tokens, (0, n_padded - n_tokens))], dim=1)
+    tok_mask = length_mask(n_prompt + n_tokens, n_prompt + n_padded, device)
+    xs = flow.input_embedding(all_tokens) * tok_mask.transpose(1, 2).to(flow_dtype)
+    h = flow.encoder_proj(fns["flow_encoder"](xs, tok_mask))  # (1, M_pad, 80)
+
+    n_mel_total = h.shape[1]
+    n_mel_real = MEL_FRAMES_PER_TOKEN * (n_prompt + n_tokens)
+    n_mel_prompt = prompt_feat.shape[1]
+    mel_mask = length_mask(n_mel_real, n_mel_total, device)
+
+    spks = flow.spk_embed_affine_layer(F.normalize(torch.atleast_2d(ref_dict["embedding"]).to(device, flow_dtype), dim=1))
+    cond = torch.zeros_like(h)
+    cond[:, :n_mel_prompt] = prompt_feat
+
+    # Noise for the real frames only, so padding does not shift the random stream.
+    z = torch.randn((1, flow.output_size, n_mel_real), generator=generator, device=device, dtype=torch.float32)
+    z = F.pad(z, (0, n_mel_total - n_mel_real))
+    decoder = flow.decoder
+    x = solve_euler(
+        fns["cfm_estimator"], z, mel_mask, h.transpose(1, 2), spks, cond.transpose(1, 2),
+        cosine_t_span(n_cfm_timesteps, device), decoder.inference_cfg_rate, est_dtype,
+    )
+    mel = x[:, :, n_mel_prompt:n_mel_real].to(_dtype_of(s3gen.mel2wav))  # (1, 80, F)
+
+    # Weight-norm parametrisations recompute every weight per call; once per utterance is enough.
+    with parametrize.cached():
+        source = hift_source(s3gen.mel2wav, mel, generator)
+        wav = fns["hift_decode"](mel, source)
+    # chatterbox silences the first 20 ms and fades in over the next 20 ms (reference spill-over).
+    n_fade = min(s3gen.trim_fade.shape[0], wav.shape[1])
+    wav[:, :n_fade] *= s3gen.trim_fade[:n_fade]
+    return wav.float()
