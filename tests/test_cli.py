@@ -169,3 +169,18 @@ def test_internal_error_points_to_log(capsys, monkeypatch, tmp_path, voice):
     log = tmp_path / "o" / ".audiobook-tts" / "render.log"
     assert_one_line_error(err, f"internal error (ZeroDivisionError: division by zero); full log: {log}")
     assert "Traceback" in log.read_text()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("book.epub", b"this is not a zip file"),
+    ("book.epub", b"PK\x03\x04truncated"),
+    ("book.txt", b"\x00\x01\x02binary\x00" * 50),
+    ("book.txt", b""),
+])
+def test_bad_books_are_one_line_exit_3(capsys, tmp_path, voice, name, content):
+    p = tmp_path / name
+    p.write_bytes(content)
+    for args in (("chapters", p), ("plan", p), ("render", p, "--voice", voice, "--out", tmp_path / "o")):
+        code, _, err = run_cli(capsys, *args)
+        assert code == 3
+        assert str(p) in assert_one_line_error(err)

@@ -224,3 +224,47 @@ def test_bad_chapter_spec(spec, message):
     with pytest.raises(UsageError) as e:
         parse_chapter_spec(spec, 9)
     assert str(e.value) == message
+
+
+def test_full_disk_mid_run_keeps_finished_chunks(book, voice, tmp_path, monkeypatch):
+    from audiobook_tts.errors import DiskFullError
+    from audiobook_tts.store import ChunkStore
+
+    real_put = ChunkStore.put
+    puts = []
+
+    def put(self, key, wav, sample_rate, meta):
+        if len(puts) == 2:
+            raise DiskFullError("disk full while writing a chunk; finished work is kept, free some "
+                                "space and run the same command again to resume")
+        puts.append(key)
+        return real_put(self, key, wav, sample_rate, meta)
+
+    monkeypatch.setattr(ChunkStore, "put", put)
+    with pytest.raises(DiskFullError, match="finished work is kept"):
+        render(make_request(book, voice, tmp_path), engine_factory=Factory())
+    work = tmp_path / "out" / ".audiobook-tts"
+    report = json.loads((work / "report.json").read_text())
+    assert report["status"] == "failed" and "disk full" in report["error"]
+    monkeypatch.setattr(ChunkStore, "put", real_put)
+    f = Factory()
+    resumed = render(make_request(book, voice, tmp_path), engine_factory=f)
+    assert resumed.chunks["reused"] == 2
+    assert len(f.calls) == resumed.chunks["total"] - 2
+
+
+def test_ffmpeg_failure_names_step_and_keeps_chunks(book, voice, tmp_path, monkeypatch):
+    import audiobook_tts.audio.encode as encode
+    from audiobook_tts.errors import FfmpegError
+
+    def broken(*a, **k):
+        raise FfmpegError("encoding 3 chapters to AAC (M4B)", 1, "Unknown encoder 'aac'\n")
+
+    monkeypatch.setattr(encode, "build_m4b", broken)
+    with pytest.raises(FfmpegError) as e:
+        render(make_request(book, voice, tmp_path), engine_factory=Factory())
+    assert str(e.value) == "ffmpeg failed while encoding 3 chapters to AAC (M4B) (exit 1): Unknown encoder 'aac'"
+    monkeypatch.undo()
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path), engine_factory=f)
+    assert f.calls == [] and report.chunks["reused"] == report.chunks["total"]
