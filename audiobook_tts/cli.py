@@ -371,9 +371,9 @@ def render(
 def bench(
     model: str = typer.Option("full", "--model", help="Checkpoint: tiny, full (random weights) or a directory."),
     device: Device = typer.Option(Device.cpu, "--device", help="Device to benchmark on."),
-    tokens: int = typer.Option(64, "--tokens", min=4, max=2000, help="Speech tokens generated per run (forced; EOS ignored)."),
-    repeats: int = typer.Option(3, "--repeats", min=1, max=50, help="Runs of each path; medians are reported."),
-    profile: str = ProfileOpt,
+    tokens: int = typer.Option(25, "--tokens", min=4, max=2000, help="Speech tokens generated per run (forced; EOS ignored)."),
+    repeats: int = typer.Option(2, "--repeats", min=1, max=50, help="Runs of each path, alternating; medians are reported."),
+    profile: str = typer.Option("cpu", "--profile", "-p", help="Profile for our engine (try 'fast' on a GPU); stock always runs chatterbox as shipped."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON here."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models and compiled kernels."),
 ) -> None:

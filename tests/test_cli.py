@@ -86,7 +86,7 @@ def test_missing_voice_file(capsys, tmp_path):
 def test_unknown_profile(capsys, voice):
     code, _, err = run_cli(capsys, "plan", SAMPLE_BOOK, "--profile", "nope")
     assert code == 2
-    assert_one_line_error(err, "unknown profile 'nope' (available: default, fast, quality, smoke)")
+    assert_one_line_error(err, "unknown profile 'nope' (available: cpu, default, fast, quality, smoke)")
 
 
 def test_toml_syntax_error(capsys, tmp_path):

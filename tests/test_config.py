@@ -18,7 +18,7 @@ def test_defaults_without_profile():
     assert s.chunking.short_max_chars < s.chunking.medium_max_chars < s.chunking.long_max_chars
 
 
-@pytest.mark.parametrize("name", ["default", "fast", "quality", "smoke"])
+@pytest.mark.parametrize("name", ["cpu", "default", "fast", "quality", "smoke"])
 def test_shipped_profiles_load(name):
     s = build_settings(name)
     assert s.profile == name
@@ -48,7 +48,7 @@ def test_extends_by_name_reaches_shipped_profiles(tmp_path):
 def test_unknown_profile_lists_available():
     with pytest.raises(ConfigError) as e:
         build_settings("nope")
-    assert str(e.value) == "unknown profile 'nope' (available: default, fast, quality, smoke)"
+    assert str(e.value) == "unknown profile 'nope' (available: cpu, default, fast, quality, smoke)"
 
 
 def test_unknown_key_names_key_and_file(tmp_path):
