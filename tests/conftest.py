@@ -21,3 +21,16 @@ def shared_file(rel: str) -> Path:
     if not path.exists():
         pytest.skip(f"needs {path} (not part of the repository)")
     return path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Model tests run torch on one thread: on a shared 2-core machine idle-spinning OpenMP
+    workers make small models several times slower. (torch is imported only by tests that
+    ask for this.)"""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -18,16 +18,9 @@ from audiobook_tts.engine.arch import TINY, build_voice_encoder  # noqa: E402
 from audiobook_tts.engine.t3_decode import Sampling, T3Decoder, stock_generate, text_to_tokens, token_cap  # noqa: E402
 from audiobook_tts.errors import ConfigError, ModelError, VoiceError  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TEXT = "A short line to say."  # 20 chars: cap = 2 * 20 + 50 = 90 tokens
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # On a shared 2-core machine, idle-spinning OpenMP workers make small models much slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

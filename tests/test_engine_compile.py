@@ -15,16 +15,10 @@ from audiobook_tts.engine import compile as compile_mod  # noqa: E402
 from audiobook_tts.engine import engine as engine_mod  # noqa: E402
 from audiobook_tts.engine.t3_decode import Sampling, T3Decoder, text_to_tokens  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TEXT = "A short line to say."
 S3GEN_PARTS = ("s3gen.flow_encoder", "s3gen.cfm_estimator", "s3gen.hift_decode")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

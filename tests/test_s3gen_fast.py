@@ -11,6 +11,8 @@ torch = pytest.importorskip("torch")
 from audiobook_tts.engine import s3gen_fast  # noqa: E402
 from audiobook_tts.engine.arch import TINY, build_s3gen  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SAMPLES_PER_TOKEN = s3gen_fast.MEL_FRAMES_PER_TOKEN * s3gen_fast.SAMPLES_PER_MEL_FRAME
 N_TOKENS = 23
 SEED = 7
@@ -39,15 +41,6 @@ def _stock(s3gen, tokens, ref, seed, steps=10):
 
 def _ours(s3gen, tokens, ref, seed, **kwargs):
     return s3gen_fast.tokens_to_wav(s3gen, tokens, ref, generator=torch.Generator().manual_seed(seed), **kwargs)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # On a shared 2-core machine, idle-spinning OpenMP workers make small models ~5x slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
