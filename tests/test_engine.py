@@ -136,9 +136,18 @@ def test_unreadable_voice(engine, tmp_path):
     bad = tmp_path / "notes.wav"
     bad.write_text("this is not audio")
     with pytest.raises(
-        VoiceError, match=r"^cannot read voice sample .*notes\.wav \(.*\); use a WAV, FLAC, MP3 or OGG file$"
+        VoiceError, match=r"^cannot read voice sample .*notes\.wav: it is not an audio file that can be decoded; use a WAV, FLAC, MP3, OGG or M4A file$"
     ):
         engine.prepare_voice(bad)
+
+
+def test_m4a_voice_is_decoded_with_ffmpeg(engine, voice_wav, tmp_path):
+    from audiobook_tts.proc import run_ffmpeg
+
+    m4a = tmp_path / "phone.m4a"
+    run_ffmpeg(["-i", str(voice_wav), "-c:a", "aac", "-b:a", "96k", str(m4a)], step="making a test M4A")
+    voice = engine.prepare_voice(m4a)
+    assert voice.seconds == pytest.approx(engine.prepare_voice(voice_wav).seconds, abs=0.1)
 
 
 def test_silent_voice(engine, tmp_path):

@@ -30,7 +30,7 @@ MIN_VOICE_SECONDS = 3.0
 SILENT_RMS = 1e-3
 # Bump when the cached tensors' meaning changes.
 VOICE_CACHE_VERSION = "v1"
-READABLE_FORMATS = "WAV, FLAC, MP3 or OGG"
+READABLE_FORMATS = "WAV, FLAC, MP3, OGG or M4A"
 
 
 @dataclass
@@ -68,13 +68,21 @@ def read_voice_audio(path: Path) -> tuple[bytes, np.ndarray]:
         raise VoiceError(f"voice sample is not a file: {path}")
     try:
         data = path.read_bytes()
+    except OSError as exc:
+        raise VoiceError(f"cannot read voice sample {path}: {exc.strerror}") from None
+    try:
         with warnings.catch_warnings():
             # librosa warns before each fallback decoder; the outcome is reported below.
             warnings.simplefilter("ignore")
             wav, _ = librosa.load(path, sr=S3GEN_SR, mono=True)
-    except Exception as exc:  # soundfile/audioread raise many unrelated types for bad input
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise VoiceError(f"cannot read voice sample {path} ({reason}); use a {READABLE_FORMATS} file") from None
+    except Exception:  # soundfile/audioread raise many unrelated types for bad input
+        # libsndfile reads WAV/FLAC/OGG/MP3; phones record M4A/AAC, which ffmpeg decodes.
+        wav = _decode_with_ffmpeg(path)
+        if wav is None:
+            raise VoiceError(
+                f"cannot read voice sample {path}: it is not an audio file that can be decoded; "
+                f"use a {READABLE_FORMATS} file"
+            ) from None
     seconds = len(wav) / S3GEN_SR
     if seconds < MIN_VOICE_SECONDS:
         raise VoiceError(
@@ -84,6 +92,21 @@ def read_voice_audio(path: Path) -> tuple[bytes, np.ndarray]:
     if rms < SILENT_RMS:
         raise VoiceError(f"voice sample {path} is silent (RMS level below {20 * np.log10(SILENT_RMS):.0f} dBFS)")
     return data, wav.astype(np.float32)
+
+
+def _decode_with_ffmpeg(path: Path) -> np.ndarray | None:
+    """Mono float32 at 24 kHz via ffmpeg, or None when ffmpeg cannot decode it either."""
+    from ..errors import FfmpegError
+    from ..proc import run_ffmpeg
+
+    try:
+        out = run_ffmpeg(
+            ["-i", str(path), "-vn", "-ac", "1", "-ar", str(S3GEN_SR), "-f", "f32le", "-"],
+            step=f"decoding voice sample {path.name}",
+        ).stdout
+    except FfmpegError:
+        return None
+    return np.frombuffer(out, dtype="<f4").copy() if out else None
 
 
 @torch.inference_mode()
