@@ -158,9 +158,10 @@ def _encode_chunk(key: str, wav: np.ndarray, sample_rate: int, meta: Mapping[str
     # Integer FLAC cannot hold |x| > 1; scale down and store the gain so get() restores it.
     gain = peak if peak > 1.0 else 1.0
     flac = io.BytesIO()
-    sf.write(flac, wav / gain, sample_rate, subtype=CHUNK_SUBTYPE, format="FLAC")
+    if wav.size:  # libsndfile cannot read back a FLAC stream of zero samples
+        sf.write(flac, wav / gain, sample_rate, subtype=CHUNK_SUBTYPE, format="FLAC")
     header = json.dumps(
-        {"key": key, "gain": gain, "samples": int(wav.size), "meta": dict(meta)},
+        {"key": key, "gain": gain, "samples": int(wav.size), "rate": int(sample_rate), "meta": dict(meta)},
         ensure_ascii=False,
     ).encode("utf-8")
     payload = _LEN.pack(len(header)) + header + flac.getvalue()
@@ -178,6 +179,8 @@ def _decode_chunk(key: str, data: bytes) -> StoredChunk:
     header = json.loads(bytes(payload[_LEN.size : _LEN.size + header_len]))
     if header["key"] != key:
         raise _Damaged("file holds another chunk")
+    if header["samples"] == 0:
+        return StoredChunk(wav=np.zeros(0, dtype=np.float32), sample_rate=header["rate"], meta=header["meta"])
     wav, sample_rate = sf.read(io.BytesIO(payload[_LEN.size + header_len :]), dtype="float32")
     if wav.size != header["samples"]:
         raise _Damaged("sample count mismatch")

@@ -200,3 +200,13 @@ def test_lock_is_released_on_exit(tmp_path: Path) -> None:
                 pass
     with WorkLock(tmp_path):
         pass
+
+
+def test_empty_audio_round_trips(tmp_path: Path) -> None:
+    # A generation that produced no tokens is kept (and reported), not redone forever.
+    store = ChunkStore(tmp_path)
+    key = chunk_key(text="", seed=1)
+    store.put(key, np.zeros(0, dtype=np.float32), 24_000, {"suspect": ["silent"]})
+    got = store.get(key)
+    assert got is not None
+    assert (got.wav.size, got.sample_rate, got.meta) == (0, 24_000, {"suspect": ["silent"]})
