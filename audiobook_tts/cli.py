@@ -258,7 +258,8 @@ class RichEvents:
             self.chars += chars
             self.audio_s += audio_s
         if self.current is not None:
-            self.progress.update(self.current, advance=1, stats=self._stats())
+            stats = self._stats() if self.phase_name == "synthesis" else ""
+            self.progress.update(self.current, advance=1, stats=stats)
         if self.chapter_task is not None and self.phase_name == "synthesis":
             self.progress.update(self.chapter_task, advance=1)
 

@@ -474,7 +474,7 @@ def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events
     settings = request.settings
     store = ChunkStore(work / "chunks")
 
-    events.phase("load")
+    events.phase("load", total=1)
     t0 = time.perf_counter()
     engine = engine_factory(settings, request.cache_dir)
     engine.load()
@@ -483,6 +483,7 @@ def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events
     report.device = str(getattr(engine, "device", ""))
     report.model_id = engine.model_id
     report.voice = {"path": str(request.voice), "id": voice.id}
+    events.advance()
 
     identity = synthesis_identity(settings)
     base_seed = settings.synthesis.seed
