@@ -164,12 +164,12 @@ def stock_run(tts: ChatterboxTTS, settings: Settings, seed: int) -> Run:
 def ours_run(engine: Engine, voice: Voice, seed: int) -> Run:
     """The stages of ``Engine.synthesize``, timed one by one."""
     start = time.perf_counter()
-    decoded = engine._generate(BENCH_TEXT, BENCH_BUCKET, seed, voice)
+    decoded = engine.generate_tokens(BENCH_TEXT, BENCH_BUCKET, seed, voice)
     t3_done = time.perf_counter()
-    wav = engine._vocode(decoded.tokens, seed, voice)
+    wav = engine.vocode(decoded.tokens, seed, voice)
     s3gen_done = time.perf_counter()
     if engine.settings.synthesis.watermark:
-        engine._watermark(wav)
+        engine.watermark(wav)
     end = time.perf_counter()
     return Run(
         t3_s=t3_done - start,
@@ -251,7 +251,7 @@ def run_bench(
     stock = _build_stock(settings, cache_dir, device, voice)
     on_cuda = device.startswith("cuda")
 
-    with eos_disabled(stock.t3, engine._models.t3):
+    with eos_disabled(stock.t3, engine.models.t3):
         say("warming up stock")
         start = time.perf_counter()
         stock_run(stock, settings, settings.synthesis.seed)

@@ -46,7 +46,7 @@ def test_random_checkpoint_is_reproducible(tiny_checkpoint, tmp_path):
 
 
 def test_dir_loader_rebuilds_the_recorded_architecture(engine):
-    models = engine._models
+    models = engine.models
     assert models.t3.cfg.hidden_size == TINY.t3_hidden
     assert models.t3.cfg.num_hidden_layers == TINY.t3_layers
     assert models.ve.hp.ve_hidden_size == TINY.ve_hidden
@@ -182,7 +182,7 @@ def test_long_stereo_voice_is_trimmed_with_a_warning(engine, tmp_path):
 
 
 def _decode_inputs(engine, voice, text=TEXT):
-    models = engine._models
+    models = engine.models
     cond = voice.t3_cond(0.5, "cpu", torch.float32)
     tokens = text_to_tokens(models.tokenizer, text, models.t3)
     return models.t3, cond, tokens, Sampling.from_options(engine.settings.synthesis)

@@ -45,9 +45,9 @@ def reference(eager, voice_wav):
 
 
 def _decoder_run(engine, voice_wav, wrap, cap=40):
-    t3 = engine._models.t3
+    t3 = engine.models.t3
     voice = engine.prepare_voice(voice_wav)
-    tokens = text_to_tokens(engine._models.tokenizer, TEXT, t3)
+    tokens = text_to_tokens(engine.models.tokenizer, TEXT, t3)
     decoder = T3Decoder(t3, wrap=wrap)
     sampling = Sampling.from_options(engine.settings.synthesis)
     cond = voice.t3_cond(0.5, "cpu", torch.float32)
@@ -146,7 +146,7 @@ def test_t3_device_failure_moves_t3_to_cpu_and_redoes_the_chunk(
     eng = _engine(tiny_checkpoint, cache_dir)
     voice = eng.prepare_voice(voice_wav)
     monkeypatch.setitem(eng._devices, "t3", "cuda:0")  # pretend T3 sits on a GPU
-    head = eng._models.t3.speech_head
+    head = eng.models.t3.speech_head
     fail = _fail_once(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 MiB"))
     original = head.forward
 
@@ -187,7 +187,7 @@ def test_code_errors_are_not_device_failures(eager, voice_wav, monkeypatch):
     def forward(x):
         raise ValueError("shapes do not match")
 
-    monkeypatch.setattr(eager._models.t3.speech_head, "forward", forward)
+    monkeypatch.setattr(eager.models.t3.speech_head, "forward", forward)
     with pytest.raises(ValueError, match="shapes do not match"):
         eager.synthesize(TEXT, bucket="short", seed=9, voice=voice)
     assert eager.fallbacks == []

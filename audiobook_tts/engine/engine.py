@@ -129,6 +129,13 @@ class Engine:
             self._on_device((component,), lambda c=component: self._place(c, self.device))
 
     @property
+    def models(self) -> Models:
+        """The loaded chatterbox modules (after :meth:`load`)."""
+        if self._models is None:
+            raise RuntimeError("Engine.load() has not been called")
+        return self._models
+
+    @property
     def component_devices(self) -> dict[str, str]:
         return dict(self._devices)
 
@@ -256,11 +263,11 @@ class Engine:
     def synthesize(self, text: str, *, bucket: str, seed: int, voice: Voice) -> SynthesisResult:
         """One chunk of text -> audio; the same seed gives the same audio on the same device."""
         start = time.perf_counter()
-        decoded = self._on_device(("t3",), lambda: self._generate(text, bucket, seed, voice))
+        decoded = self._on_device(("t3",), lambda: self.generate_tokens(text, bucket, seed, voice))
         if decoded.tokens.numel():
-            wav = self._on_device(("s3gen",), lambda: self._vocode(decoded.tokens, seed, voice))
+            wav = self._on_device(("s3gen",), lambda: self.vocode(decoded.tokens, seed, voice))
             if self.settings.synthesis.watermark:
-                wav = self._on_device(("watermark",), lambda: self._watermark(wav))
+                wav = self._on_device(("watermark",), lambda: self.watermark(wav))
         else:
             wav = np.zeros(0, dtype=np.float32)
         return SynthesisResult(
@@ -272,7 +279,10 @@ class Engine:
             seed=seed,
         )
 
-    def _generate(self, text: str, bucket: str, seed: int, voice: Voice) -> Decoded:
+    # The three stages of synthesize(), public so the benchmark can time them one by one.
+
+    def generate_tokens(self, text: str, bucket: str, seed: int, voice: Voice) -> Decoded:
+        """T3: text -> speech tokens, capped from the text's length."""
         models, options = self._models, self.settings.synthesis
         t3 = models.t3
         cond = voice.t3_cond(options.exaggeration, t3.device, self._dtype("t3"))
@@ -298,7 +308,8 @@ class Engine:
                 self._n_cond[voice.id] = t3.prepare_conditioning(cond).shape[1]
         return self._n_cond[voice.id]
 
-    def _vocode(self, tokens: torch.Tensor, seed: int, voice: Voice) -> np.ndarray:
+    def vocode(self, tokens: torch.Tensor, seed: int, voice: Voice) -> np.ndarray:
+        """S3Gen: speech tokens -> (samples,) float32 waveform at 24 kHz."""
         s3gen = self._models.s3gen
         device = s3gen.device
         generator = torch.Generator(device=device).manual_seed(seed)
@@ -314,6 +325,7 @@ class Engine:
         )
         return wav[0].cpu().numpy().astype(np.float32)
 
-    def _watermark(self, wav: np.ndarray) -> np.ndarray:
+    def watermark(self, wav: np.ndarray) -> np.ndarray:
+        """Chatterbox's imperceptible Perth watermark, as ChatterboxTTS.generate applies it."""
         with torch.inference_mode():
             return self._watermarker.apply_watermark(wav, sample_rate=SAMPLE_RATE_HZ).astype(np.float32)
