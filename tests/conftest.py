@@ -1,7 +1,9 @@
-import os
 from pathlib import Path
 
 import pytest
+
+# The tiny-model fixtures (checkpoint, voice) for every test module that asks for them.
+pytest_plugins = ["engine_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -14,6 +16,18 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "xdg-config"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("AUDIOBOOK_TTS_CACHE", str(base / "cache"))
+
+
+@pytest.fixture
+def voice(tmp_path) -> Path:
+    """A 5 s tone standing in for a voice sample (the fake engine never listens to it)."""
+    import numpy as np
+    import soundfile as sf
+
+    p = tmp_path / "voice.wav"
+    t = np.arange(16000 * 5) / 16000
+    sf.write(p, 0.2 * np.sin(2 * np.pi * 220 * t), 16000)
+    return p
 
 
 def shared_file(rel: str) -> Path:

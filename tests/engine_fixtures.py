@@ -1,7 +1,7 @@
 """Shared fixtures for tests that run the real engine on the tiny random model.
 
-Use them with ``from engine_fixtures import tiny_checkpoint, voice_wav, tiny_settings``
-(pytest finds imported fixtures). Everything is session-scoped: the checkpoint is written
+conftest.py loads this module as a plugin, so its fixtures are available everywhere;
+import the helpers (``tiny_settings``, ``speech_like``) directly. Everything is session-scoped: the checkpoint is written
 once (~1 s) and the voice sample generated once.
 """
 

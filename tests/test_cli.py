@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from audiobook_tts.cli import main
 
@@ -34,13 +32,6 @@ def assert_one_line_error(err: str, expected: str | None = None) -> str:
         assert errors[0] == f"Error: {expected}"
     return errors[0]
 
-
-@pytest.fixture
-def voice(tmp_path) -> Path:
-    p = tmp_path / "voice.wav"
-    t = np.arange(16000 * 5) / 16000
-    sf.write(p, 0.2 * np.sin(2 * np.pi * 220 * t), 16000)
-    return p
 
 
 def test_help_lists_commands(capsys):

@@ -30,7 +30,7 @@ def test_smoke_is_offline_tiny_cpu():
 
 
 def test_flag_overrides_profile_overrides_defaults(tmp_path):
-    base = write(tmp_path, "base.toml", '[engine]\ndevice = "cuda"\n[synthesis]\nseed = 5\n')
+    write(tmp_path, "base.toml", '[engine]\ndevice = "cuda"\n[synthesis]\nseed = 5\n')
     child = write(tmp_path, "child.toml", 'extends = "base.toml"\n[synthesis]\nseed = 7\n')
     s = build_settings(str(child), {"engine": {"device": "cpu"}, "synthesis": {"temperature": None}})
     assert s.engine.device == "cpu"  # flag beats profile

@@ -8,7 +8,7 @@ import soundfile as sf
 
 torch = pytest.importorskip("torch")
 
-from engine_fixtures import speech_like, tiny_checkpoint, tiny_settings, voice_wav  # noqa: E402,F401
+from engine_fixtures import speech_like, tiny_settings  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 
 from audiobook_tts.engine import Engine, write_random_checkpoint  # noqa: E402

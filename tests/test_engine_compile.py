@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from engine_fixtures import tiny_checkpoint, tiny_settings, voice_wav  # noqa: E402,F401
+from engine_fixtures import tiny_settings  # noqa: E402
 
 from audiobook_tts.config import EngineOptions  # noqa: E402
 from audiobook_tts.engine import Engine, Fallback  # noqa: E402

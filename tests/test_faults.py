@@ -115,8 +115,6 @@ def test_sigkill_at_random_points_then_resume_equals_uninterrupted(inputs, tmp_p
 
 
 def test_concurrent_render_into_same_out_is_refused(inputs, tmp_path):
-    from audiobook_tts.errors import LockedError
-    from audiobook_tts.store import WorkLock
 
     book, voice = inputs
     out = tmp_path / "out"

@@ -6,9 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from audiobook_tts.config import build_settings
 from audiobook_tts.errors import Interrupted, UsageError
@@ -44,13 +42,6 @@ def book(tmp_path) -> Path:
     p.write_text(BOOK)
     return p
 
-
-@pytest.fixture
-def voice(tmp_path) -> Path:
-    p = tmp_path / "voice.wav"
-    t = np.arange(16000 * 5) / 16000
-    sf.write(p, 0.2 * np.sin(2 * np.pi * 220 * t), 16000)
-    return p
 
 
 def make_request(book, voice, tmp_path, **kw) -> RenderRequest:
