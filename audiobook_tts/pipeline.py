@@ -327,8 +327,11 @@ class _ChapterWriter:
 
     def _assemble(self, chapter: PlannedChapter, keys: list[str]) -> tuple[Path, float]:
         """Chunks -> raw chapter WAV -> loudness-normalised WAV (the raw one is deleted)."""
+        import soundfile
+
         from .audio.assemble import assemble_chapter
         from .audio.loudness import normalize_loudness
+        from .store import chunk_key
 
         def pieces() -> Iterator[tuple[Any, str]]:
             # One chunk in memory at a time: a 20-hour book costs no more than a chunk.
@@ -341,12 +344,25 @@ class _ChapterWriter:
                     )
                 yield stored.wav, chunk.pause_after
 
+        out = self._settings.output
+        # Named by everything that shapes it, so a resumed or repeated render reuses a
+        # chapter that is already assembled and normalised instead of redoing it.
+        digest = chunk_key(
+            chunks=keys,
+            pauses=[c.pause_after for c in chapter.chunks],
+            pause_options=self._settings.pauses,
+            loudness=(out.loudness_lufs, out.true_peak_db),
+        )[:16]
         folder = self._work / "chapters"
+        final = folder / f"{chapter.index:04d}-{digest}.wav"
+        if final.exists():
+            info = soundfile.info(str(final))
+            return final, info.frames / info.samplerate
+        for stale in folder.glob(f"{chapter.index:04d}-*.wav"):
+            stale.unlink()
         raw = folder / f"{chapter.index:04d}.raw.wav"
-        final = folder / f"{chapter.index:04d}.wav"
         folder.mkdir(parents=True, exist_ok=True)
         seconds = assemble_chapter(pieces(), raw, self._settings.pauses)
-        out = self._settings.output
         normalize_loudness(
             raw, final, target_lufs=out.loudness_lufs, true_peak_db=out.true_peak_db,
             label=f"chapter {chapter.index}",

@@ -94,11 +94,17 @@ def test_render_writes_m4b_and_report(book, voice, tmp_path):
     assert abs(info["duration_s"] - data["audio_seconds"]) < 0.1
 
 
-def test_second_run_reuses_every_chunk(book, voice, tmp_path):
+def test_second_run_reuses_every_chunk(book, voice, tmp_path, monkeypatch):
+    import audiobook_tts.audio.assemble as assemble
+
     render(make_request(book, voice, tmp_path), engine_factory=Factory())
+    assembled = []
+    real = assemble.assemble_chapter
+    monkeypatch.setattr(assemble, "assemble_chapter", lambda *a, **k: assembled.append(1) or real(*a, **k))
     f = Factory()
     report = render(make_request(book, voice, tmp_path), engine_factory=f)
     assert f.calls == []
+    assert assembled == []  # finished chapters are reused too
     assert report.chunks["synthesized"] == 0
     assert report.chunks["reused"] == report.chunks["total"]
     assert report.warmup["samples_per_bucket"] == {}  # nothing to do -> no warm-up
@@ -112,6 +118,8 @@ def test_changed_paragraph_resynthesises_only_its_chunks(book, voice, tmp_path):
     report = render(make_request(book, voice, tmp_path), engine_factory=f)
     assert len(f.calls) == 1
     assert "soundly" in f.calls[0][0]
+    chapter_wavs = sorted(p.name for p in (tmp_path / "out" / ".audiobook-tts" / "chapters").iterdir())
+    assert [n[:4] for n in chapter_wavs] == ["0001", "0002", "0003"]  # the stale chapter 3 is gone
     assert report.chunks["reused"] == report.chunks["total"] - 1
 
 
