@@ -412,7 +412,8 @@ def render(
 ) -> RenderReport:
     """Render (or resume) an audiobook. Raises AudiobookError for anything the user can fix;
     the report is written either way (status ``complete``, ``interrupted`` or ``failed``)."""
-    from .store import ChunkStore, WorkLock, atomic_write_text
+    from .files import atomic_write_text
+    from .store import ChunkStore, WorkLock
 
     events = events or NullEvents()
     stop = stop or threading.Event()

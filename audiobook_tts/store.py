@@ -1,4 +1,4 @@
-"""Durable files: the resumable chunk store, the work-directory lock and atomic writes.
+"""The resumable chunk store and the work-directory lock.
 
 A render can be killed at any moment (Ctrl-C, kill -9, power loss, full disk). Every file
 is therefore written to a temporary name in its final directory, fsynced, renamed over the
@@ -9,9 +9,7 @@ what renames cannot (bit rot, a copy cut short, a file edited by hand).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
 import fcntl
 import hashlib
 import io
@@ -22,14 +20,14 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import numpy as np
 import soundfile as sf
 
-from .errors import DiskFullError, LockedError, OutputError
+from .errors import LockedError, OutputError
+from .files import TEMP_SUFFIX, atomic_write_bytes, make_dir, write_error
 
-TEMP_SUFFIX = ".tmp"
 CHUNK_SUFFIX = ".chunk"
 # Chunk file: MAGIC | sha256(payload) | payload, payload = u32 header length | header JSON |
 # FLAC. Bump the magic's digit when the layout changes: old files then read as damaged.
@@ -39,8 +37,6 @@ _LEN = struct.Struct("<I")
 # 24-bit FLAC: lossless for TTS output (noise floor -144 dBFS) at ~1/3 the size of float32.
 CHUNK_SUBTYPE = "PCM_24"
 _KEY_RE = re.compile(r"^[0-9a-f]{64}$")
-# Disk-full errnos: no space, and over quota (which users fix the same way).
-_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
 def _json_default(obj: object) -> object:
@@ -64,79 +60,6 @@ def chunk_key(**fields: object) -> str:
         default=_json_default,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _write_error(path: Path, exc: OSError) -> OutputError:
-    if exc.errno in _FULL_ERRNOS:
-        return DiskFullError(
-            f"disk full while writing {path}; finished work is kept, "
-            "free some space and run the same command again to resume"
-        )
-    return OutputError(f"cannot write {path}: {exc.strerror or exc}")
-
-
-def _make_dir(directory: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        if exc.errno in _FULL_ERRNOS:
-            raise _write_error(directory, exc) from None
-        raise OutputError(f"cannot create directory {directory}: {exc.strerror or exc}") from None
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it is fsynced and renamed to it.
-
-    For files written by other programs (ffmpeg, soundfile). On an exception the
-    temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
-    _make_dir(path.parent)
-    try:
-        # Creating it now turns an unwritable directory into a clear error before work starts.
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
-    except OSError as exc:
-        raise _write_error(path, exc) from None
-    try:
-        yield tmp
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except OSError as exc:
-        raise _write_error(path, exc) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all-or-nothing; ENOSPC -> DiskFullError."""
-    with atomic_path(path) as tmp:
-        fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -198,12 +121,12 @@ class ChunkStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        _make_dir(self.root)
+        make_dir(self.root)
         try:
             for leftover in self.root.glob(f"*{TEMP_SUFFIX}"):
                 leftover.unlink(missing_ok=True)
         except OSError as exc:
-            raise _write_error(self.root, exc) from None
+            raise write_error(self.root, exc) from None
 
     def path(self, key: str) -> Path:
         if not _KEY_RE.match(key):
@@ -256,11 +179,11 @@ class WorkLock:
 
     def __enter__(self) -> WorkLock:
         path = self.workdir / self.FILE_NAME
-        _make_dir(self.workdir)
+        make_dir(self.workdir)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise _write_error(path, exc) from None
+            raise write_error(path, exc) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

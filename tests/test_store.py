@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiobook_tts import store
+from audiobook_tts import files
 from audiobook_tts.errors import DiskFullError, LockedError, OutputError
-from audiobook_tts.store import ChunkStore, WorkLock, atomic_write_text, chunk_key
+from audiobook_tts.files import atomic_write_text
+from audiobook_tts.store import CHUNK_SUFFIX, ChunkStore, WorkLock, chunk_key
 
 SR = 24_000
 # 24-bit storage: one quantisation step is 2**-23 of full scale.
@@ -111,7 +112,7 @@ def test_chunk_under_another_key_is_rejected(tmp_path: Path) -> None:
 def test_leftover_temp_file_is_ignored_and_cleaned(tmp_path: Path) -> None:
     key = chunk_key(**BASE)
     # What a writer killed between write and rename leaves behind.
-    leftover = tmp_path / f".{key}{store.CHUNK_SUFFIX}.12345{store.TEMP_SUFFIX}"
+    leftover = tmp_path / f".{key}{CHUNK_SUFFIX}.12345{files.TEMP_SUFFIX}"
     leftover.write_bytes(b"half a chunk")
     cs = ChunkStore(tmp_path)
     assert not leftover.exists()
@@ -130,7 +131,7 @@ def test_disk_full_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.Mo
             return real_write(fd, bytes(data[:100]))  # a partial write, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store.os, "write", write_then_fill)
+    monkeypatch.setattr(files.os, "write", write_then_fill)
     with pytest.raises(DiskFullError) as info:
         cs.put(key, _wav(), SR, {})
     monkeypatch.undo()

@@ -16,7 +16,7 @@ from typing import Iterable
 import numpy as np
 
 from ..config import PauseOptions
-from ..store import atomic_path
+from ..files import atomic_path
 
 SAMPLE_RATE_HZ = 24_000  # Chatterbox S3Gen output rate
 PCM_BYTES = 2  # 16-bit WAV

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 import soundfile as sf
 
 from ..proc import run_ffmpeg
-from ..store import atomic_path
+from ..files import atomic_path
 
 GENRE = "Audiobook"
 # iTunes "stik" media kind 2 marks the file as an audiobook (bookmarking, speed controls).

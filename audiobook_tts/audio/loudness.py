@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import FfmpegError
 from ..proc import run_ffmpeg
-from ..store import atomic_path
+from ..files import atomic_path
 from .assemble import SAMPLE_RATE_HZ
 
 # loudnorm's default loudness-range target. A chapter with a wider range keeps its own, since
