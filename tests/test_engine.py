@@ -85,6 +85,25 @@ def test_weights_of_another_architecture(tiny_checkpoint, tmp_path):
         checkpoint_mod.load_models(tmp_path)
 
 
+def test_s3gen_extra_weights_are_ignored_missing_ones_are_not(tiny_checkpoint, tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    for name in checkpoint_mod.CHECKPOINT_FILES:
+        (tmp_path / name).write_bytes((tiny_checkpoint / name).read_bytes())
+    path = tmp_path / "s3gen.safetensors"
+    with safe_open(str(path), "pt") as f:
+        metadata = f.metadata()
+    state = load_file(str(path))
+    # As chatterbox (strict=False for S3Gen): a released file may carry unused weights.
+    save_file({**state, "flow.unused_extra.weight": torch.zeros(2)}, str(path), metadata=metadata)
+    assert checkpoint_mod.load_models(tmp_path).s3gen is not None
+    del state["flow.input_embedding.weight"]
+    save_file(state, str(path), metadata=metadata)
+    with pytest.raises(ModelError, match=r"s3gen\.safetensors does not fit .*: it lacks flow\.input_embedding\.weight"):
+        checkpoint_mod.load_models(tmp_path)
+
+
 def test_hub_offline_is_one_actionable_line(monkeypatch, tmp_path):
     import huggingface_hub
     from huggingface_hub.errors import LocalEntryNotFoundError

@@ -8,6 +8,7 @@ Every source ends as a directory in chatterbox's layout (:data:`CHECKPOINT_FILES
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from safetensors.torch import load_file, save_file
 from ..config import ModelOptions
 from ..errors import ModelError
 from .arch import ARCH_METADATA_KEY, TINY, Arch, build_s3gen, build_t3, build_voice_encoder
+
+logger = logging.getLogger(__name__)
 
 CHECKPOINT_FILES = ("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json")
 RANDOM_VARIANTS = {"tiny": TINY, "full": None}
@@ -131,7 +134,9 @@ def _file_arch(path: Path) -> Arch | None:
     return Arch.from_json(text) if text else None
 
 
-def _load_state(module: torch.nn.Module, path: Path, allowed_missing: tuple[str, ...] = ()) -> None:
+def _load_state(
+    module: torch.nn.Module, path: Path, allowed_missing: tuple[str, ...] = (), allow_unexpected: bool = False
+) -> None:
     try:
         state = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for damaged files
@@ -142,6 +147,9 @@ def _load_state(module: torch.nn.Module, path: Path, allowed_missing: tuple[str,
         detail = str(exc).strip().splitlines()
         raise ModelError(f"{path} does not fit the Chatterbox architecture: {detail[-1].strip()}") from None
     missing = [key for key in missing if key not in allowed_missing]
+    if allow_unexpected and unexpected:
+        logger.info("%s: ignoring %d weights the model does not use (e.g. %s)", path, len(unexpected), unexpected[0])
+        unexpected = []
     if missing or unexpected:
         keys = ", ".join((missing or unexpected)[:3])
         kind = "lacks" if missing else "has unknown"
@@ -155,7 +163,9 @@ def load_models(directory: Path) -> Models:
     t3 = build_t3(_file_arch(directory / "t3_cfg.safetensors"))
     _load_state(t3, directory / "t3_cfg.safetensors")
     s3gen = build_s3gen(_file_arch(directory / "s3gen.safetensors"))
-    _load_state(s3gen, directory / "s3gen.safetensors", allowed_missing=S3GEN_UNSAVED)
+    # chatterbox itself loads S3Gen with strict=False: released checkpoints may carry weights
+    # of parts this class does not build. Missing weights are still an error.
+    _load_state(s3gen, directory / "s3gen.safetensors", allowed_missing=S3GEN_UNSAVED, allow_unexpected=True)
     try:
         tokenizer = EnTokenizer(str(directory / "tokenizer.json"))
     except Exception as exc:  # tokenizers raises bare Exception subclasses on bad JSON
