@@ -80,8 +80,10 @@ class SynthesisOptions:
     # Flow-matching (CFM) solver steps in S3Gen; chatterbox uses 10.
     cfm_steps: int = field(default=10, metadata=_range(1, 50))
     # Cap on generated speech tokens (25 tokens = 1 s of audio): tokens_per_char * chars + 50,
-    # never more than max_tokens. Real English speech is ~1 token/char; random weights never stop.
-    tokens_per_char: float = field(default=2.0, metadata=_range(0.1, 20.0))
+    # never more than max_tokens (chatterbox's own limit is 1000). Narration runs at ~15
+    # characters per second, ~1.7 tokens per character; 2.5 leaves room for slow, expressive
+    # readers while stopping a runaway generation (random weights never stop at all).
+    tokens_per_char: float = field(default=2.5, metadata=_range(0.1, 20.0))
     max_tokens: int = field(default=1000, metadata=_range(10, 4096))
     # Re-synthesise a suspect chunk (silent, clipped, far too long/short) with another seed.
     max_retries: int = field(default=2, metadata=_range(0, 10))

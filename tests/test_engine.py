@@ -20,7 +20,7 @@ from audiobook_tts.errors import ConfigError, ModelError, VoiceError  # noqa: E4
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TEXT = "A short line to say."  # 20 chars: cap = 2 * 20 + 50 = 90 tokens
+TEXT = "A short line to say."  # 20 chars: cap = 2.5 * 20 + 50 = 100 tokens
 
 
 @pytest.fixture(scope="module")
