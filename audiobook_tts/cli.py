@@ -428,9 +428,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one ``Error: ...`` line and an exit code for every failure."""
+    import logging
     import warnings
 
     warnings.showwarning = _show_warning
+    # A handler on the root logger makes libraries' logging.basicConfig() calls no-ops, so
+    # their log lines reach the render log (pipeline) instead of the terminal.
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
     if argv is None:
         argv = sys.argv[1:]
     if not argv:

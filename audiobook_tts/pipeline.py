@@ -381,11 +381,10 @@ def _setup_file_log(work: Path) -> logging.Handler:
     handler = logging.FileHandler(work / LOG_NAME, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.DEBUG)
-    log.addHandler(handler)
+    # On the root logger: ours at DEBUG, and the libraries' warnings (chatterbox, torch,
+    # transformers) too, so the log holds what the terminal leaves out.
+    logging.getLogger().addHandler(handler)
     log.setLevel(logging.DEBUG)
-    # The log file has everything; the terminal shows only what the CLI chooses to show,
-    # even when a library has configured the root logger.
-    log.propagate = False
     return handler
 
 
@@ -470,8 +469,7 @@ def render(
         try:
             write_report()
         finally:
-            log.removeHandler(handler)
-            log.propagate = True
+            logging.getLogger().removeHandler(handler)
             handler.close()
     return report
 

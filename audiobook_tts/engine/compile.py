@@ -6,6 +6,7 @@ redone on the next rung, so a fallback never loses a chunk.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,10 @@ def configure_compilation(cache_dir: Path) -> None:
     """Inductor's on-disk cache under ours (a second run skips most compile time)."""
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir / "inductor"))
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
+    # Graph-break and recompile notices are for developers (TORCH_LOGS brings them back);
+    # what users need, a component falling back, is recorded as a Fallback.
+    if not os.environ.get("TORCH_LOGS"):
+        torch._logging.set_logs(dynamo=logging.ERROR, inductor=logging.ERROR)
 
 
 class Guarded:
