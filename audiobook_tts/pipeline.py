@@ -513,7 +513,10 @@ def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events
         )
 
     keys = {id(c): key_for(c) for c in plan.chunks}
-    todo = [c for c in plan.chunks if keys[id(c)] not in store]
+    # Checksums of every finished chunk are checked up front, so a damaged file is
+    # synthesised again in its turn rather than discovered during assembly.
+    finished = {k for k in keys.values() if store.verify(k)}
+    todo = [c for c in plan.chunks if keys[id(c)] not in finished]
 
     # Warm up only when there is work: a fully cached book goes straight to assembly.
     if todo:
@@ -537,7 +540,7 @@ def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events
             for chunk in chapter.chunks:
                 key = keys[id(chunk)]
                 chapter_keys.append(key)
-                if key in store:
+                if key in finished:
                     report.chunks["reused"] += 1
                     events.advance(chars=len(chunk.text), reused=True)
                     continue

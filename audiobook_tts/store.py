@@ -91,7 +91,8 @@ def _encode_chunk(key: str, wav: np.ndarray, sample_rate: int, meta: Mapping[str
     return CHUNK_MAGIC + hashlib.sha256(payload).digest() + payload
 
 
-def _decode_chunk(key: str, data: bytes) -> StoredChunk:
+def _check_chunk(key: str, data: bytes) -> tuple[dict, memoryview]:
+    """(header, FLAC bytes) of an intact chunk file holding ``key``; _Damaged otherwise."""
     start = len(CHUNK_MAGIC) + _DIGEST_BYTES
     if len(data) < start + _LEN.size or not data.startswith(CHUNK_MAGIC):
         raise _Damaged("bad header")
@@ -102,9 +103,14 @@ def _decode_chunk(key: str, data: bytes) -> StoredChunk:
     header = json.loads(bytes(payload[_LEN.size : _LEN.size + header_len]))
     if header["key"] != key:
         raise _Damaged("file holds another chunk")
+    return header, payload[_LEN.size + header_len :]
+
+
+def _decode_chunk(key: str, data: bytes) -> StoredChunk:
+    header, flac = _check_chunk(key, data)
     if header["samples"] == 0:
         return StoredChunk(wav=np.zeros(0, dtype=np.float32), sample_rate=header["rate"], meta=header["meta"])
-    wav, sample_rate = sf.read(io.BytesIO(payload[_LEN.size + header_len :]), dtype="float32")
+    wav, sample_rate = sf.read(io.BytesIO(flac), dtype="float32")
     if wav.size != header["samples"]:
         raise _Damaged("sample count mismatch")
     if header["gain"] != 1.0:
@@ -138,6 +144,14 @@ class ChunkStore:
 
     def get(self, key: str) -> StoredChunk | None:
         """The stored chunk, or None if absent or damaged (a damaged file is deleted)."""
+        return self._read(key, _decode_chunk)
+
+    def verify(self, key: str) -> bool:
+        """Is an intact chunk stored under ``key``? Checks the checksum without decoding
+        the audio (cheap enough to run over a whole book at start); a damaged file is deleted."""
+        return self._read(key, _check_chunk) is not None
+
+    def _read(self, key: str, parse):
         path = self.path(key)
         try:
             data = path.read_bytes()
@@ -146,13 +160,13 @@ class ChunkStore:
         except OSError as exc:
             raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
         try:
-            return _decode_chunk(key, data)
+            return parse(key, data)
         except (_Damaged, ValueError, KeyError, TypeError, sf.LibsndfileError, RuntimeError) as exc:
             # JSON/FLAC errors can only follow a matching checksum if the writer was buggy,
             # but re-synthesising is always a safe answer.
             warnings.warn(
                 f"chunk {key[:12]} is damaged ({exc}); deleting {path} and synthesising it again",
-                stacklevel=2,
+                stacklevel=3,
             )
             path.unlink(missing_ok=True)
             return None

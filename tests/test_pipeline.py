@@ -267,3 +267,19 @@ def test_ffmpeg_failure_names_step_and_keeps_chunks(book, voice, tmp_path, monke
     f = Factory()
     report = render(make_request(book, voice, tmp_path), engine_factory=f)
     assert f.calls == [] and report.chunks["reused"] == report.chunks["total"]
+
+
+def test_damaged_chunk_is_detected_and_redone(book, voice, tmp_path):
+    first = render(make_request(book, voice, tmp_path), engine_factory=Factory())
+    chunk_files = sorted((Path(first.work_dir) / "chunks").glob("*.chunk"))
+    victim = chunk_files[2]
+    data = bytearray(victim.read_bytes())
+    data[-10] ^= 0xFF  # one flipped byte in the audio
+    victim.write_bytes(bytes(data))
+    f = Factory()
+    with pytest.warns(UserWarning, match=r"is damaged \(checksum mismatch\); deleting .* and synthesising it again"):
+        report = render(make_request(book, voice, tmp_path), engine_factory=f)
+    assert len(f.calls) == 1
+    assert report.chunks["synthesized"] == 1
+    assert report.chunks["reused"] == report.chunks["total"] - 1
+    assert victim.exists()
