@@ -122,6 +122,29 @@ def test_hub_offline_is_one_actionable_line(monkeypatch, tmp_path):
     )
 
 
+def test_hub_without_dns_fails_at_once_without_retrying(monkeypatch, tmp_path):
+    import socket
+
+    import huggingface_hub
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    calls = []
+
+    def download(**kwargs):
+        calls.append(kwargs)
+        raise LocalEntryNotFoundError("not in the cache")
+
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    settings = tiny_settings(tmp_path, model={"source": "hub", "dir": ""})
+    with pytest.raises(ModelError, match="are not in the Hugging Face cache and cannot be downloaded offline"):
+        checkpoint_mod.resolve_checkpoint(settings.model, tmp_path)
+    assert [c.get("local_files_only") for c in calls] == [True]  # the network was never tried
+
+
 # ---- voices -----------------------------------------------------------------------------
 
 

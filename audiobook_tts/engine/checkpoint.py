@@ -87,24 +87,42 @@ def check_directory(directory: Path) -> None:
         raise ModelError(f"model directory {directory} lacks {', '.join(missing)}")
 
 
+def _hub_resolvable() -> bool:
+    """Can the hub's host name be resolved at all? A machine without network says no at once."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return False
+    return True
+
+
 def _hub_directory(repo_id: str) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
+    offline = ModelError(
+        f"Chatterbox weights ({repo_id}) are not in the Hugging Face cache and cannot be "
+        "downloaded offline: run once with network access, or pass --model-dir DIR "
+        f"holding {', '.join(CHECKPOINT_FILES)}"
+    )
     paths = []
     for name in CHECKPOINT_FILES:
         try:
             # The cache first: a cached model must not wait on network retries.
             path = hf_hub_download(repo_id=repo_id, filename=name, local_files_only=True)
         except LocalEntryNotFoundError:
+            if not _hub_resolvable():
+                raise offline from None  # not half a minute of huggingface_hub's retries first
             try:
                 path = hf_hub_download(repo_id=repo_id, filename=name)
             except LocalEntryNotFoundError:
-                raise ModelError(
-                    f"Chatterbox weights ({repo_id}) are not in the Hugging Face cache and cannot be "
-                    "downloaded offline: run once with network access, or pass --model-dir DIR "
-                    f"holding {', '.join(CHECKPOINT_FILES)}"
-                ) from None
+                raise offline from None
             except (HfHubHTTPError, OSError) as exc:
                 first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise ModelError(f"cannot download {name} from {repo_id}: {first_line}") from None
