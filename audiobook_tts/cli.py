@@ -357,9 +357,7 @@ def render(
         with RichEvents(err) as events:
             report = run_render(request, events, stop=stop)
     except KeyboardInterrupt:
-        raise Interrupted(
-            "interrupted: finished chunks are saved; run the same command again to resume"
-        ) from None
+        raise Interrupted() from None
     finally:
         signal.signal(signal.SIGINT, previous)
     out.print(_summary(report))

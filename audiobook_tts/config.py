@@ -100,6 +100,10 @@ class ChunkingOptions:
     min_chars: int = field(default=20, metadata=_range(0, 500))
     include_front_matter: bool = False
 
+    def bucket_limits(self) -> dict[str, int]:
+        """Bucket name -> max characters, smallest bucket first."""
+        return {"short": self.short_max_chars, "medium": self.medium_max_chars, "long": self.long_max_chars}
+
 
 @dataclass(frozen=True)
 class PauseOptions:

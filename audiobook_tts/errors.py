@@ -79,3 +79,8 @@ class Interrupted(AudiobookError):
     """The user pressed Ctrl-C; finished chunks are kept."""
 
     exit_code = 130
+
+    def __init__(
+        self, message: str = "interrupted: finished chunks are saved; run the same command again to resume"
+    ) -> None:
+        super().__init__(message)

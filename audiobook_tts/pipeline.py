@@ -73,12 +73,7 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         meta = self.book.meta
-        opts = self.settings.chunking
-        limits = {
-            "short": opts.short_max_chars,
-            "medium": opts.medium_max_chars,
-            "long": opts.long_max_chars,
-        }
+        limits = self.settings.chunking.bucket_limits()
         counts = self.bucket_counts()
         return {
             "book": {
@@ -212,6 +207,7 @@ class RenderReport:
     audio_seconds: float = 0.0
     synthesized_audio_seconds: float = 0.0
     synthesis_seconds: float = 0.0
+    chars_synthesized: int = 0
     wall_seconds: float = 0.0
     load_seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
@@ -235,8 +231,6 @@ class RenderReport:
         if self.synthesis_seconds <= 0 or synthesized_chars == 0:
             return None
         return synthesized_chars / self.synthesis_seconds
-
-    chars_synthesized: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -412,7 +406,7 @@ def render(
     """Render (or resume) an audiobook. Raises AudiobookError for anything the user can fix;
     the report is written either way (status ``complete``, ``interrupted`` or ``failed``)."""
     from .files import atomic_write_text
-    from .store import ChunkStore, WorkLock
+    from .store import WorkLock
 
     events = events or NullEvents()
     stop = stop or threading.Event()
@@ -448,7 +442,7 @@ def render(
     try:
         with WorkLock(work):
             log.info("render %s -> %s (profile %s)", request.book, request.out_dir, settings.profile)
-            _render_locked(request, plan, work, report, events, engine_factory, stop, ChunkStore)
+            _render_locked(request, plan, work, report, events, engine_factory, stop)
             report.status = "complete"
     except Interrupted:
         report.status = "interrupted"
@@ -483,8 +477,8 @@ def _check_voice_file(path: Path) -> None:
         raise VoiceError(f"voice sample is a directory, not an audio file: {path}")
 
 
-def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events, engine_factory, stop, ChunkStore) -> None:
-    from .store import chunk_key
+def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events, engine_factory, stop) -> None:
+    from .store import ChunkStore, chunk_key
 
     settings = request.settings
     store = ChunkStore(work / "chunks")
@@ -521,9 +515,7 @@ def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events
     # Warm up only when there is work: a fully cached book goes straight to assembly.
     if todo:
         used = {c.bucket for c in todo}
-        opts = settings.chunking
-        limits = {"short": opts.short_max_chars, "medium": opts.medium_max_chars, "long": opts.long_max_chars}
-        buckets = {b: limits[b] for b in BUCKETS if b in used}
+        buckets = {b: n for b, n in settings.chunking.bucket_limits().items() if b in used}
         events.phase("warmup", total=settings.engine.warmup_samples * len(buckets))
         summary = engine.warmup(voice, buckets, on_sample=lambda bucket, i: events.advance())
         report.warmup = summary.to_dict()
@@ -545,9 +537,7 @@ def _render_locked(request, plan: Plan, work: Path, report: RenderReport, events
                     events.advance(chars=len(chunk.text), reused=True)
                     continue
                 if stop.is_set():
-                    raise Interrupted(
-                        "interrupted: finished chunks are saved; run the same command again to resume"
-                    )
+                    raise Interrupted()
                 _synthesize_chunk(engine, voice, chunk, chapter, key, store, settings, report, events)
             writer.submit(chapter, chapter_keys)
         report.fallbacks = [f.to_dict() for f in engine.fallbacks]

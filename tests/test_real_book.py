@@ -35,12 +35,8 @@ def test_chapters_are_the_23_with_titles(planned):
 
 def test_every_word_reaches_a_chunk_and_fits_its_bucket(planned):
     book, plan, settings = planned
-    limits = {
-        "short": settings.chunking.short_max_chars,
-        "medium": settings.chunking.medium_max_chars,
-        "long": settings.chunking.long_max_chars,
-    }
-    order = ["short", "medium", "long"]
+    limits = settings.chunking.bucket_limits()
+    order = list(limits)
     by_index = {c.index: c for c in book.chapters}
     for ch in plan.chapters:
         assert coverage_mismatch(ch.chunks, by_index[ch.index].paragraphs) is None

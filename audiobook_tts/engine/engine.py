@@ -106,12 +106,7 @@ class Engine:
         self._s3gen_hot: dict[str, Callable] | None = None
         self._watermarker = None
         self._n_cond: dict[str, int] = {}
-        chunking = settings.chunking
-        self._bucket_chars = {
-            "short": chunking.short_max_chars,
-            "medium": chunking.medium_max_chars,
-            "long": chunking.long_max_chars,
-        }
+        self._bucket_chars = settings.chunking.bucket_limits()
 
     # ---- loading and placement -------------------------------------------------------
 

@@ -59,11 +59,7 @@ class Chunk:
 
 def bucket_for(n_chars: int, options: ChunkingOptions) -> str:
     """Smallest bucket whose max_chars holds ``n_chars``."""
-    for name, limit in (
-        ("short", options.short_max_chars),
-        ("medium", options.medium_max_chars),
-        ("long", options.long_max_chars),
-    ):
+    for name, limit in options.bucket_limits().items():
         if n_chars <= limit:
             return name
     raise ValueError(f"{n_chars} characters exceed long_max_chars={options.long_max_chars}")
