@@ -76,6 +76,8 @@ def test_long_digit_runs_and_leading_zeros_are_read_digit_by_digit() -> None:
         ("a well-known man", "a well-known man"),
         # ellipses and whitespace
         ("Well\u2026 maybe. . . yes....", "Well... maybe... yes..."),
+        # Spaced dots after an abbreviation: once and twice normalised read the same.
+        ("At 9 p.m.   ... then", "At nine p.m... then"),
         ("  a \t b\n\nc  ,d  ! ", "a b c,d!"),
         ("no\u00a0break and soft\u00adhyphen", "no break and softhyphen"),
         # emphasis

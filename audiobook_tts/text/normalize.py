@@ -26,7 +26,7 @@
 8. Roman numerals after Chapter, Part, Book, Volume, Section, Act, Scene, Canto, Stave,
    Letter, Appendix or Lecture become digits ("Chapter IV" -> "Chapter 4"), read by rule 9;
    "I" followed by a word is the pronoun and stays. Regnal numbers ("Henry VIII") stay.
-9. Numbers, so that no digit remains: currency ("$5.50" -> "five dollars and fifty cents",
+9. Numbers (:mod:`.numbers`), so that no digit remains: currency ("$5.50" -> "five dollars and fifty cents",
    "£3 10s. 6d.", "€2", "$3 million"); fractions; times ("10:30" -> "ten thirty");
    ordinals ("22nd" -> "twenty-second"); decades ("1920s" -> "nineteen twenties");
    percentages; whole numbers 1000-2099 read as years ("1905" -> "nineteen oh five", so
@@ -48,7 +48,8 @@ import string
 import unicodedata
 from collections.abc import Callable
 
-from . import number_words as nw
+from .numbers import read_numbers
+from .sentences import stop_if_sentence_ends
 
 # --- 1. Unicode ------------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ _QUOTES = str.maketrans({
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`", "'"),
 })
-_ELLIPSIS_RE = re.compile(r"\.(?:\s?\.){2,}")
+_ELLIPSIS_RE = re.compile(r"\.(?:\s*\.){2,}")  # any spacing: whitespace collapses later, and a rerun must agree
 
 
 def _quotes(text: str) -> str:
@@ -117,16 +118,6 @@ def _quotes(text: str) -> str:
 
 def _ellipses(text: str) -> str:
     return _ELLIPSIS_RE.sub("...", text)
-
-
-# --- shared: a full stop that also ends a sentence ------------------------------------
-
-_NEXT_SENTENCE_RE = re.compile(r"\s*(?:$|[A-Z\"'(\[])")
-
-
-def _stop_if_sentence_ends(m: re.Match[str]) -> str:
-    """"." when the abbreviation just matched also closes its sentence."""
-    return "." if _NEXT_SENTENCE_RE.match(m.string, m.end()) else ""
 
 
 # --- 6. Symbols --------------------------------------------------------------------------
@@ -138,7 +129,7 @@ _DEGREES_RE = re.compile(r"(?<=\d)\s?°")
 
 
 def _symbols(text: str) -> str:
-    text = _ET_CETERA_SYMBOL_RE.sub(lambda m: "et cetera" + _stop_if_sentence_ends(m), text)
+    text = _ET_CETERA_SYMBOL_RE.sub(lambda m: "et cetera" + stop_if_sentence_ends(m), text)
     text = _AMPERSAND_RE.sub(" and ", text)
     text = _NUMBER_SIGN_RE.sub("number ", text)
     return _DEGREES_RE.sub(" degrees", text)
@@ -199,7 +190,7 @@ def _saint_or_street(m: re.Match[str]) -> str:
     if word[:1].isupper() and word not in _SENTENCE_STARTERS:
         return _match_case("Saint", m[1]) + " "
     space = m[0][len(m[1]) + 1:]
-    return _match_case("Street", m[1]) + _stop_if_sentence_ends(m) + space
+    return _match_case("Street", m[1]) + stop_if_sentence_ends(m) + space
 
 
 def _capitalised_abbrev(m: re.Match[str]) -> str:
@@ -207,13 +198,13 @@ def _capitalised_abbrev(m: re.Match[str]) -> str:
     if key in _TITLES:
         return _match_case(_TITLES[key], m[1])
     if key in _SUFFIXES:
-        return _match_case(_SUFFIXES[key], m[1]) + _stop_if_sentence_ends(m)
+        return _match_case(_SUFFIXES[key], m[1]) + stop_if_sentence_ends(m)
     return m[0]
 
 
 def _abbreviations(text: str) -> str:
     text = _BEFORE_NUMBER_RE.sub(lambda m: _match_case(_BEFORE_NUMBER[m[1].lower()], m[1]) + " ", text)
-    text = _MONTH_RE.sub(lambda m: _MONTHS[(m[1] or m[2]).lower()] + _stop_if_sentence_ends(m), text)
+    text = _MONTH_RE.sub(lambda m: _MONTHS[(m[1] or m[2]).lower()] + stop_if_sentence_ends(m), text)
     text = _SAINT_RE.sub(_saint_or_street, text)
     text = _CAPITALISED_ABBREV_RE.sub(_capitalised_abbrev, text)
 
@@ -221,7 +212,7 @@ def _abbreviations(text: str) -> str:
         key = re.sub(r"\s", "", m[1]).lower()
         words = _LATIN[key]
         # Only "etc." commonly closes a sentence; "e.g." and "i.e." are followed by examples.
-        return _match_case(words, m[1]) + (_stop_if_sentence_ends(m) if key == "etc" else "")
+        return _match_case(words, m[1]) + (stop_if_sentence_ends(m) if key == "etc" else "")
 
     return _LATIN_RE.sub(latin, text)
 
@@ -269,140 +260,6 @@ def _roman_numerals(text: str) -> str:
     return _ROMAN_AFTER_KEYWORD_RE.sub(in_prose, text)
 
 
-# --- 9. Numbers --------------------------------------------------------------------------
-
-_CURRENCIES = {  # symbol: (unit, units, subunit, subunits)
-    "$": ("dollar", "dollars", "cent", "cents"),
-    "£": ("pound", "pounds", "penny", "pence"),
-    "€": ("euro", "euros", "cent", "cents"),
-    "¥": ("yen", "yen", "sen", "sen"),
-}
-_AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
-_SCALE = r"(?:\s(thousand|million|billion|trillion)\b)?"
-_OLD_MONEY_RE = re.compile(r"£\s?(\d+)[\s-](\d+)s\b\.?(?:\s?(\d+)d\b\.?)?")
-_SHILLINGS_PENCE_RE = re.compile(r"\b(\d+)s\.?\s?(\d+)d\b\.?")
-_PENCE_RE = re.compile(r"\b(\d+)d\.")
-_CURRENCY_RE = re.compile(rf"([$£€¥])\s?{_AMOUNT}{_SCALE}")
-_FRACTION_RE = re.compile(r"(\d+)\u2044(\d+)")
-_TIME_RE = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
-_ORDINAL_RE = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)\b", re.IGNORECASE)
-_DECADE_RE = re.compile(r"(?<![\d.,])'?([1-9]0|1\d\d0|20\d0)'?s\b")
-_PERCENT_RE = re.compile(rf"{_AMOUNT}\s?(?:%|per\s?cent\b)")
-_YEAR_RE = re.compile(r"(?<![\d.,])(1\d{3}|20\d{2})(?![\d]|[.,]\d)")
-_DECIMAL_RE = re.compile(r"(?<![\d.])(\d+)\.(\d+)")
-_GROUPED_RE = re.compile(r"(?<!\d)\d{1,3}(?:,\d{3})+(?!\d)")
-_DIGITS_RE = re.compile(r"\d+")
-_DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
-
-
-def _plain(amount: str) -> int:
-    return int(amount.replace(",", ""))
-
-
-def _amount_words(whole: str, fraction: str | None) -> str:
-    if fraction:
-        return nw.decimal(whole.replace(",", ""), fraction)
-    return nw.integer(whole.replace(",", ""))
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{nw.cardinal(n)} {one if n == 1 else many}"
-
-
-def _old_money(m: re.Match[str]) -> str:
-    parts = [_count(int(m[1]), "pound", "pounds"), _count(int(m[2]), "shilling", "shillings")]
-    words = " ".join(parts)
-    if m[3]:
-        words += " and " + _count(int(m[3]), "penny", "pence")
-    return words + (_stop_if_sentence_ends(m) if m[0].endswith(".") else "")
-
-
-def _shillings_pence(m: re.Match[str]) -> str:
-    words = f"{_count(int(m[1]), 'shilling', 'shillings')} and {_count(int(m[2]), 'penny', 'pence')}"
-    return words + (_stop_if_sentence_ends(m) if m[0].endswith(".") else "")
-
-
-def _pence(m: re.Match[str]) -> str:
-    return _count(int(m[1]), "penny", "pence") + _stop_if_sentence_ends(m)
-
-
-def _currency(m: re.Match[str]) -> str:
-    unit, units, sub, subs = _CURRENCIES[m[1]]
-    whole, fraction, scale = m[2], m[3], m[4]
-    if scale:
-        return f"{_amount_words(whole, fraction)} {scale} {units}"
-    if fraction and len(fraction) == 2:
-        main, cents = _plain(whole), int(fraction)
-        if main == 0:
-            return _count(cents, sub, subs)
-        words = _count(main, unit, units)
-        return words + (f" and {_count(cents, sub, subs)}" if cents else "")
-    if fraction:
-        return f"{_amount_words(whole, fraction)} {units}"
-    return _count(_plain(whole), unit, units)
-
-
-def _fraction(m: re.Match[str]) -> str:
-    numerator, denominator = int(m[1]), int(m[2])
-    one, many = _DENOMINATORS.get(denominator) or (nw.ordinal(denominator), nw.plural(nw.ordinal(denominator)))
-    if numerator == 1:
-        return f"a {one}"
-    return f"{nw.cardinal(numerator)} {many}"
-
-
-def _time(m: re.Match[str]) -> str:
-    hour, minute = int(m[1]), int(m[2])
-    if minute == 0:
-        return f"{nw.cardinal(hour)} o'clock"
-    if minute < 10:
-        return f"{nw.cardinal(hour)} oh {nw.cardinal(minute)}"
-    return f"{nw.cardinal(hour)} {nw.cardinal(minute)}"
-
-
-def _decade(m: re.Match[str]) -> str:
-    n = int(m[1])
-    return nw.plural(nw.year(n))
-
-
-def _percent(m: re.Match[str]) -> str:
-    return f"{_amount_words(m[1], m[2])} percent"
-
-
-def _padded(words: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
-    """Keep number words apart from letters they touched ("5ft" -> "five ft")."""
-
-    def replace(m: re.Match[str]) -> str:
-        text, start, end = m.string, m.start(), m.end()
-        left = " " if start and text[start - 1].isalnum() else ""
-        right = " " if end < len(text) and text[end].isalnum() else ""
-        return left + words(m) + right
-
-    return replace
-
-
-_NUMBER_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (_OLD_MONEY_RE, _old_money),
-    (_SHILLINGS_PENCE_RE, _shillings_pence),
-    (_PENCE_RE, _pence),
-    (_CURRENCY_RE, _currency),
-    (_FRACTION_RE, _fraction),
-    (_TIME_RE, _time),
-    (_ORDINAL_RE, lambda m: nw.ordinal(_plain(m[1]))),
-    (_DECADE_RE, _decade),
-    (_PERCENT_RE, _percent),
-    (_YEAR_RE, lambda m: nw.year(int(m[1]))),
-    (_DECIMAL_RE, lambda m: nw.decimal(m[1], m[2])),
-    (_GROUPED_RE, lambda m: nw.cardinal(_plain(m[0]))),
-    (_DIGITS_RE, lambda m: nw.integer(m[0])),
-)
-
-
-def _numbers(text: str) -> str:
-    for pattern, words in _NUMBER_RULES:
-        text = pattern.sub(_padded(words), text)
-    return text
-
-
 # --- 10. Whitespace ----------------------------------------------------------------------
 
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+(?=[,;:!?]|\.(?!\.))")
@@ -414,7 +271,7 @@ def _whitespace(text: str) -> str:
 
 _RULES: tuple[Callable[[str], str], ...] = (
     _unicode, _emphasis, _dashes, _quotes, _ellipses, _symbols, _abbreviations,
-    _roman_numerals, _numbers, _whitespace,
+    _roman_numerals, read_numbers, _whitespace,
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import string
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 PARAMS_RESOURCE = "data/punkt_en.json"
+# What may follow a sentence's end: nothing, or a capital, a quote or a bracket.
+_NEXT_SENTENCE_RE = re.compile(r"\s*(?:$|[A-Z\"'(\[])")
+
+
+def stop_if_sentence_ends(m: re.Match[str]) -> str:
+    """"." when the abbreviation just matched (expanded by the normaliser) also closes its sentence."""
+    return "." if _NEXT_SENTENCE_RE.match(m.string, m.end()) else ""
 
 
 @functools.cache
