@@ -33,10 +33,10 @@ from chatterbox.models.s3tokenizer import drop_invalid_tokens
 from chatterbox.tts import ChatterboxTTS, Conditionals, punc_norm
 
 from .config import ModelOptions, Settings
-from .engine import Engine, Voice
-from .engine.checkpoint import SPEECH_VOCAB_SIZE, load_models, resolve_checkpoint
-
-SAMPLE_RATE_HZ = 24_000
+from .constants import SAMPLE_RATE_HZ, SPEECH_VOCAB_SIZE
+from .engine.chatterbox_engine import ChatterboxEngine
+from .engine.checkpoint import load_models, resolve_checkpoint
+from .engine.voice import Voice
 # A "medium" chunk of prose; its length only sizes T3's prefill (the token count is forced).
 BENCH_TEXT = (
     "The lamp on the harbour wall had burned every night for forty years, and on the night "
@@ -161,7 +161,7 @@ def stock_run(tts: ChatterboxTTS, settings: Settings, seed: int) -> Run:
     )
 
 
-def ours_run(engine: Engine, voice: Voice, seed: int) -> Run:
+def ours_run(engine: ChatterboxEngine, voice: Voice, seed: int) -> Run:
     """The stages of ``Engine.synthesize``, timed one by one."""
     start = time.perf_counter()
     decoded = engine.generate_tokens(BENCH_TEXT, BENCH_BUCKET, seed, voice)
@@ -220,7 +220,7 @@ def peak_rss_mb() -> float:
 def _build_stock(settings: Settings, cache_dir: Path, device: str, voice: Voice) -> ChatterboxTTS:
     """A second, untouched copy of the checkpoint, fp32, as ChatterboxTTS.from_local has it."""
     checkpoint = resolve_checkpoint(settings.model, cache_dir)
-    models = load_models(checkpoint.directory)
+    models = load_models(checkpoint.directory, checkpoint.variant)
     for module in (models.ve, models.t3, models.s3gen):
         module.to(device)
     conds = Conditionals(
@@ -242,7 +242,7 @@ def run_bench(
     say = progress or (lambda _msg: None)
     settings = bench_settings(settings, model, device, tokens)
     say(f"loading the {model} model for our engine")
-    engine = Engine(settings, cache_dir)
+    engine = ChatterboxEngine(settings, cache_dir)
     engine.load()
     device = engine.device
     with tempfile.TemporaryDirectory() as tmp:

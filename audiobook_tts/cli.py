@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
@@ -15,21 +14,10 @@ from typing import Any, Optional
 import typer
 from typer.exceptions import TyperException
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.markup import escape
-from rich.table import Table
 
 from . import __version__
-from .config import Settings, build_settings
-from .errors import AudiobookError, Interrupted
+from .config import DEVICES, OUTPUT_FORMATS, Settings, build_settings
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AudiobookError, Interrupted
 
 app = typer.Typer(
     name="audiobook-tts",
@@ -43,20 +31,9 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
-
-
-class Format(str, Enum):
-    m4b = "m4b"
-    mp3 = "mp3"
-    both = "both"
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cuda = "cuda"
-    cpu = "cpu"
-    mps = "mps"
+# Typer validates choices on the parameter; the values are config's, defined once there.
+Format = Enum("Format", {name: name for name in OUTPUT_FORMATS}, type=str)
+Device = Enum("Device", {name: name for name in DEVICES}, type=str)
 
 
 def _cache_dir(value: Optional[Path]) -> Path:
@@ -105,40 +82,29 @@ def chapters(
     ),
 ) -> None:
     """List the chapters that would be narrated, with their titles and word counts."""
+    from .display import chapters_table
     from .ingest import load_book
+    from .plan import book_summary
 
     b = load_book(book, include_front_matter=include_front_matter)
+    data = {
+        "book": book_summary(b),
+        "chapters": [
+            {
+                "index": c.index,
+                "title": c.title,
+                "kind": c.kind,
+                "paragraphs": len(c.paragraphs),
+                "words": sum(len(p.split()) for p in c.paragraphs),
+            }
+            for c in b.chapters
+        ],
+        "skipped": list(b.skipped),
+    }
     if json_out:
-        data = {
-            "book": {
-                "title": b.meta.title,
-                "authors": list(b.meta.authors),
-                "language": b.meta.language,
-                "format": b.format,
-                "has_cover": b.meta.cover is not None,
-            },
-            "chapters": [
-                {
-                    "index": c.index,
-                    "title": c.title,
-                    "kind": c.kind,
-                    "paragraphs": len(c.paragraphs),
-                    "words": sum(len(p.split()) for p in c.paragraphs),
-                }
-                for c in b.chapters
-            ],
-            "skipped": list(b.skipped),
-        }
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{b.meta.title} — {', '.join(b.meta.authors) or 'unknown author'}")
-    table.add_column("#", justify="right")
-    table.add_column("Title")
-    table.add_column("Words", justify="right")
-    for c in b.chapters:
-        title = escape(c.title if c.kind == "body" else f"{c.title} [{c.kind}]")
-        table.add_row(str(c.index), title, str(sum(len(p.split()) for p in c.paragraphs)))
-    out.print(table)
+    out.print(chapters_table(data))
     if b.skipped:
         out.print(f"Left out as front/back matter: {', '.join(b.skipped)} (use --all to keep)")
 
@@ -153,156 +119,20 @@ def plan(
     json_out: bool = JsonOpt,
 ) -> None:
     """Show how the book is chunked and bucketed for synthesis, without synthesising."""
-    from .pipeline import load_book, plan_book
+    from .display import plan_table
+    from .plan import load_book, plan_book
 
     settings = _settings(profile)
-    p = plan_book(load_book(book, settings), settings, chapters_spec)
-    data = p.to_dict()
+    data = plan_book(load_book(book, settings), settings, chapters_spec).to_dict()
     if json_out:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{data['book']['title']} — profile {settings.profile}")
-    table.add_column("#", justify="right")
-    table.add_column("Title")
-    for b in ("short", "medium", "long"):
-        table.add_column(f"{b} ≤{data['buckets'][b]['max_chars']}", justify="right")
-    table.add_column("Chars", justify="right")
-    for ch in p.chapters:
-        counts = {b: 0 for b in ("short", "medium", "long")}
-        for c in ch.chunks:
-            counts[c.bucket] += 1
-        table.add_row(str(ch.index), escape(ch.title), *(str(counts[b]) for b in counts), str(ch.chars))
-    out.print(table)
+    out.print(plan_table(data))
     t = data["totals"]
     out.print(f"{t['chapters']} chapters, {t['chunks']} chunks, {t['chars']} characters")
 
 
 # --------------------------------------------------------------------------- render
-
-
-class RichEvents:
-    """Pipeline events -> Rich progress bars (terminal) or a few plain lines (not a terminal)."""
-
-    PHASES = {
-        "load": "Loading model and voice",
-        "warmup": "Warming up",
-        "synthesis": "Synthesising",
-        "assembly": "Assembling chapters",
-        "encode": "Encoding",
-    }
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.live = console.is_terminal
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-            disable=not self.live,
-        )
-        self.overall: TaskID | None = None
-        self.current: TaskID | None = None
-        self.chapter_task: TaskID | None = None
-        self.phase_started = time.perf_counter()
-        self.chars = 0
-        self.audio_s = 0.0
-        self.synth_started: float | None = None
-        self.phase_name = ""
-        self.totals: dict[TaskID, int | None] = {}
-
-    def __enter__(self) -> "RichEvents":
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-    def _stats(self) -> str:
-        if self.synth_started is None or self.chars == 0:
-            return ""
-        wall = time.perf_counter() - self.synth_started
-        rtf = f"RTF {wall / self.audio_s:.2f}" if self.audio_s > 0 else "RTF -"
-        return f"{self.chars / max(wall, 1e-9):.0f} chars/s {rtf}"
-
-    def phase(self, name: str, total: int | None = None) -> None:
-        label = self.PHASES.get(name, name)
-        self.phase_name = name
-        if self.current is not None and self.current != self.overall:
-            self.progress.update(self.current, completed=self.totals.get(self.current) or 0)
-        if not self.live:
-            self.console.print(f"{label}...")
-        if name == "synthesis":
-            self.synth_started = time.perf_counter()
-            self.overall = self.progress.add_task(label, total=total, stats="")
-            self.current = self.overall
-        else:
-            self.current = self.progress.add_task(label, total=total, stats="")
-        self.totals[self.current] = total
-
-    def chapter(self, index: int, title: str, chunks: int) -> None:
-        if self.chapter_task is not None:
-            self.progress.remove_task(self.chapter_task)
-        short = title if len(title) <= 40 else title[:39] + "…"
-        self.chapter_task = self.progress.add_task(f"  {index}. {short}", total=chunks, stats="")
-        if not self.live:
-            self.console.print(f"  chapter {index}: {title}")
-
-    def advance(self, *, chars: int = 0, audio_s: float = 0.0, reused: bool = False) -> None:
-        if self.phase_name == "synthesis" and not reused:
-            self.chars += chars
-            self.audio_s += audio_s
-        if self.current is not None:
-            stats = self._stats() if self.phase_name == "synthesis" else ""
-            self.progress.update(self.current, advance=1, stats=stats)
-        if self.chapter_task is not None and self.phase_name == "synthesis":
-            self.progress.update(self.chapter_task, advance=1)
-
-    def note(self, message: str) -> None:
-        self.console.print(message)
-
-
-def _summary(report) -> Table:
-    t = Table(title="Render summary", show_header=False)
-    t.add_column("what", style="bold")
-    t.add_column("value")
-    t.add_row("Audio length", _hms(report.audio_seconds))
-    t.add_row("Wall time", _hms(report.wall_seconds))
-    rtf = report.rtf
-    t.add_row("Real-time factor", f"{rtf:.2f} (synthesis time / audio)" if rtf is not None else "- (nothing synthesised)")
-    cps = report.chars_per_s
-    if cps is not None:
-        t.add_row("Throughput", f"{cps:.0f} chars/s")
-    c = report.chunks
-    t.add_row("Chunks", f"{c['total']} total: {c['synthesized']} synthesised, {c['reused']} reused")
-    if c.get("suspect"):
-        t.add_row("Suspect chunks", f"{c['suspect']} (listed in the report)")
-    warm = report.warmup or {}
-    if warm.get("samples_per_bucket"):
-        per = ", ".join(f"{b} {n}" for b, n in warm["samples_per_bucket"].items())
-        t.add_row("Warm-up", f"{warm.get('seconds', 0):.1f} s ({per} samples)")
-    t.add_row("Device", report.device or "-")
-    if report.fallbacks:
-        t.add_row(
-            "Fallbacks",
-            "; ".join(f"{f['component']}: {f['from']} -> {f['to']} ({f['reason']})" for f in report.fallbacks),
-        )
-    for i, o in enumerate(report.outputs):
-        t.add_row("Output" if i == 0 else "", o)
-    t.add_row("Report", str(Path(report.work_dir) / "report.json"))
-    return t
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 @app.command()
@@ -321,6 +151,7 @@ def render(
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models, voices and compiled kernels (default: the user cache dir)."),
 ) -> None:
     """Render a book as an audiobook in the given voice. Re-run the same command to resume."""
+    from .display import RichEvents, summary_table
     from .pipeline import RenderRequest, render as run_render
 
     model: dict[str, Any] = {}
@@ -360,7 +191,7 @@ def render(
         raise Interrupted() from None
     finally:
         signal.signal(signal.SIGINT, previous)
-    out.print(_summary(report))
+    out.print(summary_table(report))
 
 
 # --------------------------------------------------------------------------- bench
@@ -449,14 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.Abort:
         err.print("Error: aborted", markup=False, highlight=False)
-        return 130
+        return EXIT_INTERRUPTED
     except TyperException as exc:
         # Usage errors declared on the parameters (missing option, out-of-range value...).
         err.print(f"Error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("Error: interrupted", markup=False, highlight=False)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         log_path = _log_hint(exc)
         err.print(
@@ -465,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             highlight=False,
             soft_wrap=True,
         )
-        return INTERNAL_ERROR_EXIT
+        return EXIT_INTERNAL
 
 
 def run() -> None:

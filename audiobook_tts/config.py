@@ -30,6 +30,12 @@ from .errors import ConfigError
 
 PROFILE_SUFFIX = ".toml"
 
+# Compile buckets, smallest first; each has a ``<name>_max_chars`` limit in [chunking].
+BUCKETS = ("short", "medium", "long")
+OUTPUT_FORMATS = ("m4b", "mp3", "both")
+DEVICES = ("auto", "cuda", "cpu", "mps")
+DTYPES = ("float32", "bfloat16", "float16")
+
 
 def _choice(*allowed: str) -> dict[str, Any]:
     return {"choices": allowed}
@@ -41,20 +47,24 @@ def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ModelOptions:
-    # "hub" (ResembleAI/chatterbox via the HF cache), "tiny"/"full" (random weights written
-    # by us), or "dir" (a local checkpoint directory given by `dir`).
+    # Which Chatterbox model; each variant's files, tokenizer and fast paths are one row of
+    # the table in engine/variants.py (checked when the engine loads).
+    variant: str = "standard"
+    # "hub" (the variant's repository via the HF cache), "tiny"/"full" (random weights
+    # written by us), or "dir" (a local checkpoint directory given by `dir`).
     source: str = field(default="hub", metadata=_choice("hub", "dir", "tiny", "full"))
     dir: str = ""
-    repo_id: str = "ResembleAI/chatterbox"
+    # Another hub repository with the same layout; empty means the variant's own.
+    repo_id: str = ""
 
 
 @dataclass(frozen=True)
 class EngineOptions:
-    device: str = field(default="auto", metadata=_choice("auto", "cuda", "cpu", "mps"))
+    device: str = field(default="auto", metadata=_choice(*DEVICES))
     # dtype per component; STFT/iSTFT, mel extraction, the tokenizer and the voice encoder
     # (run once per voice, its output goes through numpy) always stay fp32.
-    t3_dtype: str = field(default="float32", metadata=_choice("float32", "bfloat16", "float16"))
-    s3gen_dtype: str = field(default="float32", metadata=_choice("float32", "bfloat16", "float16"))
+    t3_dtype: str = field(default="float32", metadata=_choice(*DTYPES))
+    s3gen_dtype: str = field(default="float32", metadata=_choice(*DTYPES))
     compile: bool = False
     compile_mode: str = field(
         default="default",
@@ -63,8 +73,13 @@ class EngineOptions:
     # torch.compile backend: "inductor" for speed, "aot_eager"/"eager" to test the plumbing.
     compile_backend: str = "inductor"
     warmup_samples: int = field(default=3, metadata=_range(0, 20))
+    # Chunks of one bucket synthesised together in one forward pass (1: one at a time).
+    batch_size: int = field(default=1, metadata=_range(1, 256))
     # Static KV-cache decode path (ours) vs chatterbox's own loop (stock).
     fast_decode: bool = True
+    # Which engine implementation synthesises, by its registered name (engine/__init__.py);
+    # tests register a fake one through the same door.
+    backend: str = "chatterbox"
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,7 @@ class ChunkingOptions:
 
     def bucket_limits(self) -> dict[str, int]:
         """Bucket name -> max characters, smallest bucket first."""
-        return {"short": self.short_max_chars, "medium": self.medium_max_chars, "long": self.long_max_chars}
+        return {name: getattr(self, f"{name}_max_chars") for name in BUCKETS}
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,7 @@ class PauseOptions:
 
 @dataclass(frozen=True)
 class OutputOptions:
-    format: str = field(default="m4b", metadata=_choice("m4b", "mp3", "both"))
+    format: str = field(default="m4b", metadata=_choice(*OUTPUT_FORMATS))
     # Integrated loudness target, EBU R128 (LUFS). -18 suits speech on headphones/phones.
     loudness_lufs: float = field(default=-18.0, metadata=_range(-40.0, -5.0))
     true_peak_db: float = field(default=-1.5, metadata=_range(-9.0, 0.0))

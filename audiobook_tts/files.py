@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 from pathlib import Path
 from typing import Iterator
@@ -46,16 +47,30 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def remove_temp_files(directory: Path, pattern: str = "*") -> None:
+    """Delete what killed writers left in ``directory``: temporary files (``.NAME.PID.tmp``).
+
+    Only for directories the caller owns (under the render's work lock).
+    """
+    try:
+        for leftover in directory.glob(f".{pattern}{TEMP_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise write_error(directory, exc) from None
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is fsynced and renamed to it.
 
     For files written by other programs (ffmpeg, soundfile). On an exception the
-    temporary file is removed and ``path`` is left as it was.
+    temporary file is removed and ``path`` is left as it was. Temporary files of ``path``
+    left by a writer that was killed are removed first.
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
     make_dir(path.parent)
+    remove_temp_files(path.parent, f"{glob.escape(path.name)}.*")
     try:
         # Creating it now turns an unwritable directory into a clear error before work starts.
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))

@@ -26,7 +26,7 @@ import numpy as np
 import soundfile as sf
 
 from .errors import LockedError, OutputError
-from .files import TEMP_SUFFIX, atomic_write_bytes, make_dir, write_error
+from .files import atomic_write_bytes, make_dir, remove_temp_files, write_error
 
 CHUNK_SUFFIX = ".chunk"
 # Chunk file: MAGIC | sha256(payload) | payload, payload = u32 header length | header JSON |
@@ -128,11 +128,7 @@ class ChunkStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         make_dir(self.root)
-        try:
-            for leftover in self.root.glob(f"*{TEMP_SUFFIX}"):
-                leftover.unlink(missing_ok=True)
-        except OSError as exc:
-            raise write_error(self.root, exc) from None
+        remove_temp_files(self.root)
 
     def path(self, key: str) -> Path:
         if not _KEY_RE.match(key):

@@ -45,9 +45,19 @@ def tiny_settings(model_dir: Path, **sections: dict) -> Settings:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
-    from audiobook_tts.engine import write_random_checkpoint
+    from audiobook_tts.engine.checkpoint import write_random_checkpoint
 
     return write_random_checkpoint(tmp_path_factory.mktemp("models") / "tiny", "tiny")
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_checkpoint, tmp_path_factory):
+    """The Chatterbox engine on the tiny checkpoint, loaded once per test module (eager, CPU)."""
+    from audiobook_tts.engine.chatterbox_engine import ChatterboxEngine
+
+    eng = ChatterboxEngine(tiny_settings(tiny_checkpoint), tmp_path_factory.mktemp("engine-cache"))
+    eng.load()
+    return eng
 
 
 @pytest.fixture(scope="session")

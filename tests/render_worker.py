@@ -11,8 +11,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audiobook_tts.config import build_settings  # noqa: E402
+from audiobook_tts.engine import register_engine  # noqa: E402
 from audiobook_tts.pipeline import RenderRequest, render  # noqa: E402
-from fakes import FakeEngine  # noqa: E402
+from fakes import FAKE_BACKEND, FakeEngine  # noqa: E402
 
 
 class LineEvents:
@@ -32,9 +33,10 @@ class LineEvents:
 
 def main() -> None:
     book, voice, out = map(Path, sys.argv[1:4])
-    settings = build_settings("smoke", {"output": {"format": "both"}})
+    register_engine(FAKE_BACKEND, FakeEngine)
+    settings = build_settings("smoke", {"output": {"format": "both"}, "engine": {"backend": FAKE_BACKEND}})
     req = RenderRequest(book=book, voice=voice, out_dir=out, settings=settings, cache_dir=out.parent / "cache")
-    report = render(req, LineEvents(), engine_factory=lambda s, c: FakeEngine(s, c))
+    report = render(req, LineEvents())
     print(f"done {report.chunks['synthesized']} {report.chunks['reused']}", flush=True)
 
 

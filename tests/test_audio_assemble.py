@@ -12,7 +12,6 @@ import pytest
 import soundfile as sf
 
 from audiobook_tts.audio.assemble import (
-    SAMPLE_RATE_HZ as SR,
     TRIM_FRAME_MS,
     TRIM_MARGIN_MS,
     assemble_chapter,
@@ -20,6 +19,7 @@ from audiobook_tts.audio.assemble import (
     trim_silence,
 )
 from audiobook_tts.config import PauseOptions
+from audiobook_tts.constants import SAMPLE_RATE_HZ as SR
 from audiobook_tts.errors import DiskFullError
 
 PAUSES = PauseOptions(sentence_ms=300, paragraph_ms=700, title_ms=1000, chapter_ms=1500, fade_ms=10)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audiobook_tts import proc
-from audiobook_tts.audio.assemble import SAMPLE_RATE_HZ as SR
+from audiobook_tts.constants import SAMPLE_RATE_HZ as SR
 from audiobook_tts.audio.encode import ChapterMark, build_m4b, encode_mp3, ffmetadata, mp3_tags
 from audiobook_tts.audio.loudness import normalize_loudness
 from audiobook_tts.audio.probe import integrated_loudness, parse_ffmetadata, probe

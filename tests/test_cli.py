@@ -149,14 +149,15 @@ def test_chapters_json(capsys):
 
 
 def test_internal_error_points_to_log(capsys, monkeypatch, tmp_path, voice):
-    import audiobook_tts.pipeline as pipeline
+    from audiobook_tts.engine import ENGINES
 
     def boom(*a, **k):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(pipeline, "default_engine_factory", boom)
-    monkeypatch.setattr(pipeline.render, "__kwdefaults__", {"engine_factory": boom, "stop": None})
-    code, _, err = run_cli(capsys, "render", SAMPLE_BOOK, "--voice", voice, "--out", tmp_path / "o", "--profile", "smoke")
+    monkeypatch.setitem(ENGINES, "boom", boom)
+    profile = tmp_path / "boom.toml"
+    profile.write_text('extends = "smoke"\n\n[engine]\nbackend = "boom"\n')
+    code, _, err = run_cli(capsys, "render", SAMPLE_BOOK, "--voice", voice, "--out", tmp_path / "o", "--profile", profile)
     assert code == 70
     log = tmp_path / "o" / ".audiobook-tts" / "render.log"
     assert_one_line_error(err, f"internal error (ZeroDivisionError: division by zero); full log: {log}")

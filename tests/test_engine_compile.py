@@ -10,9 +10,10 @@ torch = pytest.importorskip("torch")
 from engine_fixtures import tiny_settings  # noqa: E402
 
 from audiobook_tts.config import EngineOptions  # noqa: E402
-from audiobook_tts.engine import Engine, Fallback  # noqa: E402
+from audiobook_tts.engine import Fallback  # noqa: E402
+from audiobook_tts.engine import chatterbox_engine as engine_mod  # noqa: E402
 from audiobook_tts.engine import compile as compile_mod  # noqa: E402
-from audiobook_tts.engine import engine as engine_mod  # noqa: E402
+from audiobook_tts.engine.chatterbox_engine import ChatterboxEngine as Engine  # noqa: E402
 from audiobook_tts.engine.t3_decode import Sampling, T3Decoder, text_to_tokens  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

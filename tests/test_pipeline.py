@@ -10,8 +10,10 @@ import pytest
 
 from audiobook_tts.config import build_settings
 from audiobook_tts.errors import Interrupted, UsageError
-from audiobook_tts.pipeline import RenderRequest, chunk_seed, parse_chapter_spec, plan_book, load_book, render
-from fakes import FakeEngine
+from audiobook_tts.engine import register_engine
+from audiobook_tts.pipeline import RenderRequest, render as run_render
+from audiobook_tts.plan import chunk_seed, load_book, parse_chapter_spec, plan_book
+from fakes import FAKE_BACKEND, FakeEngines as Factory
 
 BOOK = """---
 title: Three Small Chapters
@@ -45,27 +47,16 @@ def book(tmp_path) -> Path:
 
 
 def make_request(book, voice, tmp_path, **kw) -> RenderRequest:
-    profile_overrides = kw.pop("overrides", {})
+    profile_overrides = {"engine": {"backend": FAKE_BACKEND}, **kw.pop("overrides", {})}
     settings = build_settings("smoke", profile_overrides)
     return RenderRequest(book=book, voice=voice, out_dir=tmp_path / "out", settings=settings,
                          cache_dir=tmp_path / "cache", **kw)
 
 
-class Factory:
-    """Builds FakeEngines and remembers them, so a test can inspect what was synthesised."""
-
-    def __init__(self, **kw):
-        self.kw = kw
-        self.engines: list[FakeEngine] = []
-
-    def __call__(self, settings, cache_dir):
-        e = FakeEngine(settings, cache_dir, **self.kw)
-        self.engines.append(e)
-        return e
-
-    @property
-    def calls(self):
-        return [c for e in self.engines for c in e.calls]
+def render(request, engine_factory, **kw):
+    """The real render, with ``engine_factory``'s fake engines behind engine.backend = "fake"."""
+    register_engine(FAKE_BACKEND, engine_factory)
+    return run_render(request, **kw)
 
 
 def test_render_writes_m4b_and_report(book, voice, tmp_path):
@@ -95,12 +86,12 @@ def test_render_writes_m4b_and_report(book, voice, tmp_path):
 
 
 def test_second_run_reuses_every_chunk(book, voice, tmp_path, monkeypatch):
-    import audiobook_tts.audio.assemble as assemble
+    import audiobook_tts.chapters as chapters
 
     render(make_request(book, voice, tmp_path), engine_factory=Factory())
     assembled = []
-    real = assemble.assemble_chapter
-    monkeypatch.setattr(assemble, "assemble_chapter", lambda *a, **k: assembled.append(1) or real(*a, **k))
+    real = chapters.assemble_chapter
+    monkeypatch.setattr(chapters, "assemble_chapter", lambda *a, **k: assembled.append(1) or real(*a, **k))
     f = Factory()
     report = render(make_request(book, voice, tmp_path), engine_factory=f)
     assert f.calls == []
@@ -253,13 +244,13 @@ def test_full_disk_mid_run_keeps_finished_chunks(book, voice, tmp_path, monkeypa
 
 
 def test_ffmpeg_failure_names_step_and_keeps_chunks(book, voice, tmp_path, monkeypatch):
-    import audiobook_tts.audio.encode as encode
+    import audiobook_tts.publish as publish
     from audiobook_tts.errors import FfmpegError
 
     def broken(*a, **k):
         raise FfmpegError("encoding 3 chapters to AAC (M4B)", 1, "Unknown encoder 'aac'\n")
 
-    monkeypatch.setattr(encode, "build_m4b", broken)
+    monkeypatch.setattr(publish, "build_m4b", broken)
     with pytest.raises(FfmpegError) as e:
         render(make_request(book, voice, tmp_path), engine_factory=Factory())
     assert str(e.value) == "ffmpeg failed while encoding 3 chapters to AAC (M4B) (exit 1): Unknown encoder 'aac'"

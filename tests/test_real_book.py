@@ -6,7 +6,7 @@ import pytest
 
 from audiobook_tts.config import build_settings
 from audiobook_tts.ingest import load_book
-from audiobook_tts.pipeline import plan_book
+from audiobook_tts.plan import plan_book
 from audiobook_tts.text.chunker import coverage_mismatch
 from audiobook_tts.text.sentences import ends_with_abbreviation
 from conftest import shared_file

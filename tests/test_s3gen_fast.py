@@ -13,7 +13,7 @@ from audiobook_tts.engine.arch import TINY, build_s3gen  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SAMPLES_PER_TOKEN = s3gen_fast.MEL_FRAMES_PER_TOKEN * s3gen_fast.SAMPLES_PER_MEL_FRAME
+SAMPLES_PER_TOKEN = s3gen_fast.MEL_FRAMES_PER_TOKEN * s3gen_fast.SAMPLES_PER_MEL_FRAME  # 960
 N_TOKENS = 23
 SEED = 7
 

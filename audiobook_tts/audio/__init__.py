@@ -1,12 +1,11 @@
 """Audio stages: assemble chunks into chapter WAVs, normalise loudness, encode M4B/MP3."""
 
-from .assemble import SAMPLE_RATE_HZ, assemble_chapter
+from .assemble import assemble_chapter
 from .encode import ChapterMark, build_m4b, encode_mp3, mp3_tags
 from .loudness import LoudnessStats, normalize_loudness
 from .probe import integrated_loudness, probe
 
 __all__ = [
-    "SAMPLE_RATE_HZ",
     "ChapterMark",
     "LoudnessStats",
     "assemble_chapter",

@@ -16,9 +16,9 @@ from typing import Iterable
 import numpy as np
 
 from ..config import PauseOptions
+from ..constants import SAMPLE_RATE_HZ
 from ..files import atomic_path
 
-SAMPLE_RATE_HZ = 24_000  # Chatterbox S3Gen output rate
 PCM_BYTES = 2  # 16-bit WAV
 PCM_FULL_SCALE = 32767
 # Silence trimming: 10 ms frames; a frame is speech when its RMS is within 40 dB of the

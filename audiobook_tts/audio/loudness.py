@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import FfmpegError
 from ..proc import run_ffmpeg
 from ..files import atomic_path
-from .assemble import SAMPLE_RATE_HZ
+from ..constants import SAMPLE_RATE_HZ
 
 # loudnorm's default loudness-range target. A chapter with a wider range keeps its own, since
 # a smaller target would force the dynamic (compressing) mode on otherwise clean speech.

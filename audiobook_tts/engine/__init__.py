@@ -1,12 +1,53 @@
-"""Chatterbox TTS engine: checkpoints, voice conditioning, fast T3 decoding, compilation.
+"""Engines: the torch-free Protocol and types (:mod:`.api`) and the one door engines come through.
 
-Importing this package imports torch and chatterbox (seconds); callers that must start
-instantly (``--help``, ``plan``) import it lazily, inside the function that needs it.
+Importing this package loads no model library; :func:`create_engine` imports the chosen
+implementation (torch and chatterbox for the real one) only when it is called. Tests and,
+later, other backends enter through :func:`register_engine`, so they run the real pipeline.
 """
 
-from .checkpoint import write_random_checkpoint
-from .compile import Fallback
-from .engine import Engine, SynthesisResult, WarmupSummary
-from .voice import Voice
+from __future__ import annotations
 
-__all__ = ["Engine", "Fallback", "SynthesisResult", "Voice", "WarmupSummary", "write_random_checkpoint"]
+from collections.abc import Callable
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import ConfigError
+from .api import Engine, Fallback, SynthesisRequest, SynthesisResult, Voice, WarmupSummary
+
+EngineFactory = Callable[[Settings, Path], Engine]
+
+
+def _chatterbox(settings: Settings, cache_dir: Path) -> Engine:
+    from .chatterbox_engine import ChatterboxEngine
+
+    return ChatterboxEngine(settings, cache_dir)
+
+
+# engine.backend -> factory. The pipeline never names an implementation itself.
+ENGINES: dict[str, EngineFactory] = {"chatterbox": _chatterbox}
+
+
+def register_engine(name: str, factory: EngineFactory) -> None:
+    """Make ``engine.backend = name`` build engines with ``factory(settings, cache_dir)``."""
+    ENGINES[name] = factory
+
+
+def create_engine(settings: Settings, cache_dir: Path) -> Engine:
+    name = settings.engine.backend
+    if name not in ENGINES:
+        raise ConfigError(f"engine.backend must be one of {', '.join(ENGINES)}, not {name!r}")
+    return ENGINES[name](settings, Path(cache_dir))
+
+
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "EngineFactory",
+    "Fallback",
+    "SynthesisRequest",
+    "SynthesisResult",
+    "Voice",
+    "WarmupSummary",
+    "create_engine",
+    "register_engine",
+]

@@ -32,9 +32,10 @@ from chatterbox.models.t3.modules.t3_config import T3Config
 from chatterbox.models.voice_encoder import VoiceEncConfig, VoiceEncoder
 from s3tokenizer.model_v2 import AudioEncoderV2, FSQVectorQuantization
 
+from ..constants import SAMPLE_RATE_HZ, SPEECH_VOCAB_SIZE
+
 # safetensors metadata key holding ``Arch.to_json()`` in every checkpoint file we write.
 ARCH_METADATA_KEY = "audiobook_tts.arch"
-S3_CODEBOOK_SIZE = 3**8
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,9 @@ def _llama_config_name(arch: Arch) -> str:
     return name
 
 
-def build_t3(arch: Arch | None) -> T3:
-    hp = T3Config.english_only()
+def build_t3(arch: Arch | None, config: str = "english_only") -> T3:
+    """T3 with the backbone ``T3Config.<config>()`` describes, at stock size or ``arch``'s."""
+    hp = getattr(T3Config, config)()
     if arch is None:
         return T3(hp)
     hp.llama_config_name = _llama_config_name(arch)
@@ -156,7 +158,7 @@ def build_s3gen(arch: Arch | None) -> S3Gen:
     tokenizer.encoder = AudioEncoderV2(
         tokenizer.config.n_mels, arch.tokenizer_state, arch.tokenizer_heads, arch.tokenizer_layers, 2, False
     )
-    tokenizer.quantizer = FSQVectorQuantization(arch.tokenizer_state, S3_CODEBOOK_SIZE)
+    tokenizer.quantizer = FSQVectorQuantization(arch.tokenizer_state, SPEECH_VOCAB_SIZE)
     tokenizer.window = torch.hann_window(tokenizer.n_fft)
     s3gen.speaker_encoder = CAMPPlus(
         growth_rate=arch.campplus_growth, init_channels=arch.campplus_init_channels, memory_efficient=False
@@ -193,7 +195,7 @@ def build_s3gen(arch: Arch | None) -> S3Gen:
         decoder=CausalConditionalCFM(spk_emb_dim=80, cfm_params=CFM_PARAMS, estimator=estimator),
     )
     s3gen.mel2wav = HiFTGenerator(
-        sampling_rate=24_000,
+        sampling_rate=SAMPLE_RATE_HZ,
         base_channels=arch.hift_channels,
         upsample_rates=[8, 5, 3],
         upsample_kernel_sizes=[16, 11, 7],
@@ -203,7 +205,7 @@ def build_s3gen(arch: Arch | None) -> S3Gen:
     )
     # The one buffer S3Token2Wav.__init__ computes (not saved in checkpoints): silence the
     # first 20 ms, then fade in over 20 ms.
-    n_trim = 24_000 // 50
+    n_trim = SAMPLE_RATE_HZ // 50  # 20 ms
     trim_fade = torch.zeros(2 * n_trim)
     trim_fade[n_trim:] = (torch.cos(torch.linspace(torch.pi, 0, n_trim)) + 1) / 2
     s3gen.trim_fade = trim_fade

@@ -1,6 +1,6 @@
 """Where the weights come from, what they are called, and how they become modules.
 
-Every source ends as a directory in chatterbox's layout (:data:`CHECKPOINT_FILES`) that
+Every source ends as a directory in the variant's layout (``Variant.files``) that
 :func:`load_models` reads: ``hub`` (the Hugging Face cache), ``dir`` (the user's),
 ``tiny``/``full`` (random weights we write once under ``<cache>/models/``).
 """
@@ -22,20 +22,23 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from ..config import ModelOptions
+from ..constants import SPEECH_VOCAB_SIZE
 from ..errors import ModelError
 from .arch import ARCH_METADATA_KEY, TINY, Arch, build_s3gen, build_t3, build_voice_encoder
+from .variants import VARIANTS, Variant, get_variant
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_FILES = ("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json")
-RANDOM_VARIANTS = {"tiny": TINY, "full": None}
+# Variant.tokenizer -> the chatterbox class that reads its tokenizer file.
+TOKENIZERS = {"en": EnTokenizer}
+STANDARD = VARIANTS["standard"]
+CHECKPOINT_FILES = STANDARD.files.all()
+RANDOM_SIZES = {"tiny": TINY, "full": None}
 # Bump when the random weights or their layout change, so old cache directories are ignored.
 RANDOM_CHECKPOINT_VERSION = "v1"
 RANDOM_SEED = 1234
 # Marks a stock-size random checkpoint (a reduced one records its Arch instead).
 VARIANT_METADATA_KEY = "audiobook_tts.variant"
-# S3 tokens at or above this are T3's start/stop/unused ids, never audio.
-SPEECH_VOCAB_SIZE = 6561
 # A random model's speech logits get this standard deviation (in nats) so that min_p
 # filtering removes the zeroed special-token rows (EOS included): it never stops early.
 RANDOM_SPEECH_LOGIT_STD = 2.0
@@ -53,6 +56,7 @@ class Checkpoint:
     directory: Path
     source: str
     model_id: str
+    variant: Variant
 
 
 @dataclass
@@ -67,22 +71,26 @@ class Models:
 
 def resolve_checkpoint(options: ModelOptions, cache_dir: Path) -> Checkpoint:
     """Turn the model options into a complete checkpoint directory (writing it if random)."""
+    variant = get_variant(options.variant)
+    files = variant.files.all()
     if options.source == "hub":
-        directory = _hub_directory(options.repo_id)
+        directory = _hub_directory(options.repo_id or variant.repo_id, files)
     elif options.source == "dir":
         directory = Path(options.dir).expanduser()
-        check_directory(directory)
+        check_directory(directory, files)
     else:
         directory = cache_dir / "models" / f"random-{options.source}-{RANDOM_CHECKPOINT_VERSION}"
-        if not all((directory / name).is_file() for name in CHECKPOINT_FILES):
-            write_random_checkpoint(directory, options.source)
-    return Checkpoint(directory=directory, source=options.source, model_id=model_identity(directory))
+        if not all((directory / name).is_file() for name in files):
+            write_random_checkpoint(directory, options.source, variant)
+    return Checkpoint(
+        directory=directory, source=options.source, model_id=model_identity(directory, files), variant=variant
+    )
 
 
-def check_directory(directory: Path) -> None:
+def check_directory(directory: Path, files: tuple[str, ...] = CHECKPOINT_FILES) -> None:
     if not directory.is_dir():
         raise ModelError(f"model directory not found: {directory}")
-    missing = [name for name in CHECKPOINT_FILES if not (directory / name).is_file()]
+    missing = [name for name in files if not (directory / name).is_file()]
     if missing:
         raise ModelError(f"model directory {directory} lacks {', '.join(missing)}")
 
@@ -102,17 +110,17 @@ def _hub_resolvable() -> bool:
     return True
 
 
-def _hub_directory(repo_id: str) -> Path:
+def _hub_directory(repo_id: str, files: tuple[str, ...]) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     offline = ModelError(
         f"Chatterbox weights ({repo_id}) are not in the Hugging Face cache and cannot be "
         "downloaded offline: run once with network access, or pass --model-dir DIR "
-        f"holding {', '.join(CHECKPOINT_FILES)}"
+        f"holding {', '.join(files)}"
     )
     paths = []
-    for name in CHECKPOINT_FILES:
+    for name in files:
         try:
             # The cache first: a cached model must not wait on network retries.
             path = hf_hub_download(repo_id=repo_id, filename=name, local_files_only=True)
@@ -131,10 +139,10 @@ def _hub_directory(repo_id: str) -> Path:
     return paths[0].parent
 
 
-def model_identity(directory: Path) -> str:
+def model_identity(directory: Path, files: tuple[str, ...] = CHECKPOINT_FILES) -> str:
     """A short hash of the files' names, sizes, safetensors headers and both ends."""
     digest = hashlib.sha256()
-    for name in CHECKPOINT_FILES:
+    for name in files:
         path = directory / name
         size = path.stat().st_size
         digest.update(f"{name}\0{size}\0".encode())
@@ -174,20 +182,21 @@ def _load_state(
         raise ModelError(f"{path} does not fit the Chatterbox architecture: it {kind} {keys}")
 
 
-def load_models(directory: Path) -> Models:
+def load_models(directory: Path, variant: Variant = STANDARD) -> Models:
     """Build each network at the size its file records and load its weights (CPU, fp32)."""
-    ve = build_voice_encoder(_file_arch(directory / "ve.safetensors"))
-    _load_state(ve, directory / "ve.safetensors")
-    t3 = build_t3(_file_arch(directory / "t3_cfg.safetensors"))
-    _load_state(t3, directory / "t3_cfg.safetensors")
-    s3gen = build_s3gen(_file_arch(directory / "s3gen.safetensors"))
+    files = variant.files
+    ve = build_voice_encoder(_file_arch(directory / files.ve))
+    _load_state(ve, directory / files.ve)
+    t3 = build_t3(_file_arch(directory / files.t3), variant.t3_config)
+    _load_state(t3, directory / files.t3)
+    s3gen = build_s3gen(_file_arch(directory / files.s3gen))
     # chatterbox itself loads S3Gen with strict=False: released checkpoints may carry weights
     # of parts this class does not build. Missing weights are still an error.
-    _load_state(s3gen, directory / "s3gen.safetensors", allowed_missing=S3GEN_UNSAVED, allow_unexpected=True)
+    _load_state(s3gen, directory / files.s3gen, allowed_missing=S3GEN_UNSAVED, allow_unexpected=True)
     try:
-        tokenizer = EnTokenizer(str(directory / "tokenizer.json"))
+        tokenizer = TOKENIZERS[variant.tokenizer](str(directory / files.tokenizer))
     except Exception as exc:  # tokenizers raises bare Exception subclasses on bad JSON
-        raise ModelError(f"cannot read {directory / 'tokenizer.json'}: {exc}") from None
+        raise ModelError(f"cannot read {directory / files.tokenizer}: {exc}") from None
     for module in (ve, t3, s3gen):
         module.eval()
     return Models(ve=ve, t3=t3, s3gen=s3gen, tokenizer=tokenizer)
@@ -217,28 +226,29 @@ def _never_stopping_head(t3: T3, generator: torch.Generator) -> None:
         weight[:SPEECH_VOCAB_SIZE] = torch.randn(SPEECH_VOCAB_SIZE, weight.shape[1], generator=generator) * std
 
 
-def write_random_checkpoint(directory: Path, variant: str) -> Path:
-    """Write deterministic random weights for ``variant`` ("tiny" or "full") into ``directory``.
+def write_random_checkpoint(directory: Path, size: str, variant: Variant = STANDARD) -> Path:
+    """Write deterministic random weights of ``size`` ("tiny" or "full") into ``directory``.
 
     The model runs every chunk to its token cap, the worst case for speed.
     """
-    if variant not in RANDOM_VARIANTS:
-        raise ModelError(f"unknown random model variant {variant!r} (known: {', '.join(RANDOM_VARIANTS)})")
-    arch = RANDOM_VARIANTS[variant]
+    if size not in RANDOM_SIZES:
+        raise ModelError(f"unknown random model size {size!r} (known: {', '.join(RANDOM_SIZES)})")
+    arch = RANDOM_SIZES[size]
     directory.mkdir(parents=True, exist_ok=True)
     # One key only: safetensors writes several in hash order, which would change the bytes.
     if arch is None:
-        metadata = {VARIANT_METADATA_KEY: f"{variant}-{RANDOM_CHECKPOINT_VERSION}"}
+        metadata = {VARIANT_METADATA_KEY: f"{size}-{RANDOM_CHECKPOINT_VERSION}"}
     else:
         metadata = {ARCH_METADATA_KEY: arch.to_json()}
     torch.manual_seed(RANDOM_SEED)
     generator = torch.Generator().manual_seed(RANDOM_SEED)
+    files = variant.files
     modules = {
-        "ve.safetensors": build_voice_encoder(arch),
-        "t3_cfg.safetensors": build_t3(arch),
-        "s3gen.safetensors": build_s3gen(arch),
+        files.ve: build_voice_encoder(arch),
+        files.t3: build_t3(arch, variant.t3_config),
+        files.s3gen: build_s3gen(arch),
     }
-    _never_stopping_head(modules["t3_cfg.safetensors"], generator)
+    _never_stopping_head(modules[files.t3], generator)
     # Write to temporary names and rename, so an interrupted run never leaves a file that
     # looks complete.
     for name, module in modules.items():
@@ -246,7 +256,7 @@ def write_random_checkpoint(directory: Path, variant: str) -> Path:
         tmp = directory / f".{name}.partial"
         save_file(state, str(tmp), metadata=metadata)
         tmp.replace(directory / name)
-    tmp = directory / ".tokenizer.json.partial"
+    tmp = directory / f".{files.tokenizer}.partial"
     tmp.write_text(_tokenizer_json(), encoding="utf-8")
-    tmp.replace(directory / "tokenizer.json")
+    tmp.replace(directory / files.tokenizer)
     return directory

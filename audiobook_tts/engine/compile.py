@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..config import EngineOptions
+from .api import Fallback
 
 # One compiled graph per bucket shape and per hot function: a handful of buckets and S3Gen
 # lengths, with room to spare before dynamo gives up and runs eagerly.
@@ -23,17 +23,6 @@ RECOMPILE_LIMIT = 64
 # Messages of device (not code) failures: allocation, driver, kernel launch.
 _DEVICE_FAILURE_MARKERS = ("CUDA", "cuDNN", "CUBLAS", "cublas", "out of memory", "MPS", "device-side assert", "HIP")
 _REASON_CHARS = 200
-
-
-@dataclass(frozen=True)
-class Fallback:
-    component: str
-    from_: str
-    to: str
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"component": self.component, "from": self.from_, "to": self.to, "reason": self.reason}
 
 
 def short_reason(exc: BaseException) -> str:

@@ -40,10 +40,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-# chatterbox's S3Gen constants: 25 speech tokens/s -> 50 mel frames/s -> 24 kHz.
-S3GEN_SAMPLE_RATE_HZ = 24_000
-MEL_FRAMES_PER_TOKEN = 2
-SAMPLES_PER_MEL_FRAME = S3GEN_SAMPLE_RATE_HZ // 50
+from ..constants import SAMPLE_RATE_HZ, SPEECH_TOKENS_PER_S
+
+# chatterbox's S3Gen: 25 speech tokens/s -> 50 mel frames/s -> 24 kHz.
+MEL_FRAMES_PER_S = 50
+MEL_FRAMES_PER_TOKEN = MEL_FRAMES_PER_S // SPEECH_TOKENS_PER_S
+SAMPLES_PER_MEL_FRAME = SAMPLE_RATE_HZ // MEL_FRAMES_PER_S
 # Bias for masked attention keys; chatterbox's ``mask_to_bias`` uses the same constant.
 MASKED_ATTENTION_BIAS = -1.0e10
 

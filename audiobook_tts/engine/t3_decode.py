@@ -31,9 +31,8 @@ from transformers.generation.logits_process import (
 )
 
 from ..config import SynthesisOptions
+from ..constants import SPEECH_VOCAB_SIZE
 
-# S3 speech tokens are 0..6560; T3's ids above are start/stop/unused.
-SPEECH_VOCAB_SIZE = 6561
 # Host reads the "EOS seen" state only this often: up to this many wasted steps per chunk,
 # in exchange for no device->host sync on the other steps.
 EOS_CHECK_EVERY = 16

@@ -15,10 +15,10 @@ from pathlib import Path
 import librosa
 import numpy as np
 import torch
-from chatterbox.models.s3gen import S3GEN_SR
 from chatterbox.models.s3tokenizer import S3_SR
 from chatterbox.models.t3.modules.cond_enc import T3Cond
 
+from ..constants import SAMPLE_RATE_HZ
 from ..errors import VoiceError
 from .checkpoint import Models
 
@@ -74,7 +74,7 @@ def read_voice_audio(path: Path) -> tuple[bytes, np.ndarray]:
         with warnings.catch_warnings():
             # librosa warns before each fallback decoder; the outcome is reported below.
             warnings.simplefilter("ignore")
-            wav, _ = librosa.load(path, sr=S3GEN_SR, mono=True)
+            wav, _ = librosa.load(path, sr=SAMPLE_RATE_HZ, mono=True)
     except Exception:  # soundfile/audioread raise many unrelated types for bad input
         # libsndfile reads WAV/FLAC/OGG/MP3; phones record M4A/AAC, which ffmpeg decodes.
         wav = _decode_with_ffmpeg(path)
@@ -83,7 +83,7 @@ def read_voice_audio(path: Path) -> tuple[bytes, np.ndarray]:
                 f"cannot read voice sample {path}: it is not an audio file that can be decoded; "
                 f"use a {READABLE_FORMATS} file"
             ) from None
-    seconds = len(wav) / S3GEN_SR
+    seconds = len(wav) / SAMPLE_RATE_HZ
     if seconds < MIN_VOICE_SECONDS:
         raise VoiceError(
             f"voice sample {path} is {seconds:.1f} s long; it needs at least {MIN_VOICE_SECONDS:.0f} s of speech"
@@ -101,7 +101,7 @@ def _decode_with_ffmpeg(path: Path) -> np.ndarray | None:
 
     try:
         out = run_ffmpeg(
-            ["-i", str(path), "-vn", "-ac", "1", "-ar", str(S3GEN_SR), "-f", "f32le", "-"],
+            ["-i", str(path), "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-f", "f32le", "-"],
             step=f"decoding voice sample {path.name}",
         ).stdout
     except FfmpegError:
@@ -114,8 +114,8 @@ def compute_conditionals(
     models: Models, wav_24k: np.ndarray, device: torch.device | str
 ) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """ChatterboxTTS.prepare_conditionals without the exaggeration: (speaker_emb, prompt_tokens, ref_dict)."""
-    ref_16k = librosa.resample(wav_24k, orig_sr=S3GEN_SR, target_sr=S3_SR)
-    ref_dict = models.s3gen.embed_ref(wav_24k[: int(S3GEN_REF_SECONDS * S3GEN_SR)], S3GEN_SR, device=device)
+    ref_16k = librosa.resample(wav_24k, orig_sr=SAMPLE_RATE_HZ, target_sr=S3_SR)
+    ref_dict = models.s3gen.embed_ref(wav_24k[: int(S3GEN_REF_SECONDS * SAMPLE_RATE_HZ)], SAMPLE_RATE_HZ, device=device)
     prompt_tokens, _ = models.s3gen.tokenizer.forward(
         [ref_16k[: int(T3_PROMPT_SECONDS * S3_SR)]], max_len=models.t3.hp.speech_cond_prompt_len
     )
@@ -133,7 +133,7 @@ def prepare_voice(models: Models, path: Path, *, model_id: str, cache_dir: Path,
     path = Path(path)
     data, wav = read_voice_audio(path)
     digest = hashlib.sha256(data).hexdigest()
-    seconds = len(wav) / S3GEN_SR
+    seconds = len(wav) / SAMPLE_RATE_HZ
     notes = []
     if seconds > S3GEN_REF_SECONDS:
         notes.append(

@@ -5,17 +5,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..config import Settings
+from ..constants import SAMPLE_RATE_HZ
 from ..errors import ConfigError
+from .api import Fallback, SynthesisRequest, SynthesisResult, WarmupSummary
 from .checkpoint import Models, load_models, resolve_checkpoint
-from .compile import Fallback, Guarded, configure_compilation, is_device_failure, short_reason
+from .compile import Guarded, configure_compilation, is_device_failure, short_reason
 from .s3gen_fast import cast_flow, compile_targets, tokens_to_wav
 from .t3_decode import (
     Decoded,
@@ -29,7 +30,6 @@ from .t3_decode import (
 )
 from .voice import Voice, prepare_voice
 
-SAMPLE_RATE_HZ = 24_000
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 # S3Gen sees speech-token counts rounded up to this when compiled: few shapes, each
 # compiled once (128 tokens = 5.1 s of audio).
@@ -45,32 +45,6 @@ WARMUP_TEXT = (
     "coat, who paid the driver in silver and went in without looking back."
 )
 COMPONENTS = ("voice_encoder", "t3", "s3gen", "watermark")
-
-
-@dataclass
-class SynthesisResult:
-    wav: np.ndarray  # (samples,) float32 mono
-    sample_rate: int
-    n_tokens: int  # speech tokens turned into audio (25 per second)
-    hit_cap: bool  # T3 never emitted EOS: the text may be cut off
-    seconds: float  # wall time of this call
-    seed: int
-
-
-@dataclass
-class WarmupSummary:
-    samples_per_bucket: dict[str, int]
-    seconds: float
-    per_bucket_seconds: dict[str, list[float]]
-    fallbacks: list[Fallback] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {
-            "samples_per_bucket": dict(self.samples_per_bucket),
-            "seconds": self.seconds,
-            "per_bucket_seconds": {k: list(v) for k, v in self.per_bucket_seconds.items()},
-            "fallbacks": [f.to_dict() for f in self.fallbacks],
-        }
 
 
 def pick_device(requested: str) -> str:
@@ -90,13 +64,16 @@ def warmup_text(n_chars: int) -> str:
     return cut.rsplit(" ", 1)[0] if " " in cut and len(text) > n_chars else cut
 
 
-class Engine:
-    """Chatterbox on one device (per component), with compilation and fallbacks."""
+class ChatterboxEngine:
+    """Chatterbox on one device (per component), with compilation and fallbacks.
 
-    def __init__(self, settings: Settings, cache_dir: Path, logger: logging.Logger | None = None) -> None:
+    Implements the :class:`~audiobook_tts.engine.api.Engine` protocol.
+    """
+
+    def __init__(self, settings: Settings, cache_dir: Path) -> None:
         self.settings = settings
         self.cache_dir = Path(cache_dir)
-        self.log = logger or logging.getLogger(__name__)
+        self.log = logging.getLogger("audiobook_tts.engine")
         self.fallbacks: list[Fallback] = []
         self.model_id = ""
         self.device = ""
@@ -115,7 +92,7 @@ class Engine:
         self.device = pick_device(self.settings.engine.device)
         checkpoint = resolve_checkpoint(self.settings.model, self.cache_dir)
         self.model_id = checkpoint.model_id
-        self._models = load_models(checkpoint.directory)
+        self._models = load_models(checkpoint.directory, checkpoint.variant)
         if self.settings.engine.compile:
             configure_compilation(self.cache_dir)
         for component in COMPONENTS:
@@ -273,6 +250,10 @@ class Engine:
             seconds=time.perf_counter() - start,
             seed=seed,
         )
+
+    def synthesize_batch(self, requests: Sequence[SynthesisRequest], voice: Voice) -> list[SynthesisResult]:
+        """One result per request, in order; the requests share one bucket."""
+        return [self.synthesize(r.text, bucket=r.bucket, seed=r.seed, voice=voice) for r in requests]
 
     # The three stages of synthesize(), public so the benchmark can time them one by one.
 
