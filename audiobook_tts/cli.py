@@ -197,17 +197,32 @@ def render(
 # --------------------------------------------------------------------------- bench
 
 
+def _batch_sizes(value: Optional[str]) -> tuple[int, ...]:
+    """``--batch 1,4,8,16`` -> (1, 4, 8, 16), checked on the parameter."""
+    if value is None:
+        return ()
+    try:
+        sizes = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a comma-separated list of batch sizes like 1,4,8") from None
+    if not sizes or any(not 1 <= size <= 256 for size in sizes):
+        raise typer.BadParameter(f"batch sizes must be between 1 and 256, not {value!r}")
+    return sizes
+
+
 @app.command()
 def bench(
     model: str = typer.Option("full", "--model", help="Checkpoint: tiny, full (random weights) or a directory."),
     device: Device = typer.Option(Device.cpu, "--device", help="Device to benchmark on."),
-    tokens: int = typer.Option(25, "--tokens", min=4, max=2000, help="Speech tokens generated per run (forced; EOS ignored)."),
-    repeats: int = typer.Option(2, "--repeats", min=1, max=50, help="Runs of each path, alternating; medians are reported."),
+    tokens: int = typer.Option(25, "--tokens", min=4, max=2000, help="Speech tokens generated per chunk and run (forced; EOS ignored)."),
+    repeats: Optional[int] = typer.Option(None, "--repeats", min=1, max=50, help="Runs of each path, alternating; medians are reported (default 2, fewer on a slow machine, said in the output)."),
+    batches: Optional[str] = typer.Option(None, "--batch", help="Also measure ours at these batch sizes (chunks per forward pass), e.g. 1,4,8,16."),
     profile: str = typer.Option("cpu", "--profile", "-p", help="Profile for our engine (try 'fast' on a GPU); stock always runs chatterbox as shipped."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON here."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models and compiled kernels."),
 ) -> None:
     """Benchmark stock Chatterbox against our engine on the same checkpoint, voice and tokens."""
+    sizes = _batch_sizes(batches)
     from .bench import format_results, run_bench
 
     settings = _settings(profile, engine={"device": device.value})
@@ -219,10 +234,11 @@ def bench(
         settings=settings,
         cache_dir=_cache_dir(cache_dir),
         progress=lambda msg: err.print(msg),
+        batches=sizes,
     )
     if json_path is not None:
         json_path.write_text(json.dumps(results, indent=2))
-    out.print(format_results(results))
+    out.print(format_results(results), markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- entry point

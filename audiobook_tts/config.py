@@ -34,7 +34,9 @@ PROFILE_SUFFIX = ".toml"
 BUCKETS = ("short", "medium", "long")
 OUTPUT_FORMATS = ("m4b", "mp3", "both")
 DEVICES = ("auto", "cuda", "cpu", "mps")
-DTYPES = ("float32", "bfloat16", "float16")
+# "auto": chosen per phase for the machine (engine/precision.py).
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+SAMPLERS = ("multinomial", "gumbel")
 
 
 def _choice(*allowed: str) -> dict[str, Any]:
@@ -62,9 +64,10 @@ class ModelOptions:
 class EngineOptions:
     device: str = field(default="auto", metadata=_choice(*DEVICES))
     # dtype per component; STFT/iSTFT, mel extraction, the tokenizer and the voice encoder
-    # (run once per voice, its output goes through numpy) always stay fp32.
-    t3_dtype: str = field(default="float32", metadata=_choice(*DTYPES))
-    s3gen_dtype: str = field(default="float32", metadata=_choice(*DTYPES))
+    # (run once per voice, its output goes through numpy) always stay fp32. "auto" picks per
+    # phase (T3 prefill, T3 decode, S3Gen flow) what this machine runs fastest.
+    t3_dtype: str = field(default="auto", metadata=_choice(*DTYPES))
+    s3gen_dtype: str = field(default="auto", metadata=_choice(*DTYPES))
     compile: bool = False
     compile_mode: str = field(
         default="default",
@@ -85,6 +88,10 @@ class EngineOptions:
 @dataclass(frozen=True)
 class SynthesisOptions:
     exaggeration: float = field(default=0.5, metadata=_range(0.0, 2.0))
+    # How T3 draws each token from its probabilities. "multinomial": torch.multinomial with a
+    # generator per chunk, chatterbox's own draws. "gumbel": argmax(log p + noise) with noise
+    # a pure function of (seed, step, token), so the draw compiles into the decode step.
+    sampler: str = field(default="multinomial", metadata=_choice(*SAMPLERS))
     cfg_weight: float = field(default=0.5, metadata=_range(0.0, 3.0))
     temperature: float = field(default=0.8, metadata=_range(0.05, 5.0))
     repetition_penalty: float = field(default=1.2, metadata=_range(1.0, 5.0))

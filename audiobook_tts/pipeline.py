@@ -130,6 +130,7 @@ def _render_locked(
                 events.advance(chars=len(take.job.chunk.text), audio_s=len(take.result.wav) / take.result.sample_rate)
                 assembler.chunk_stored(take.job)
         report.fallbacks = [f.to_dict() for f in engine.fallbacks]
+        report.engine = engine.describe()
 
         events.phase("assembly", total=len(plan.chapters))
         assembled = []
@@ -157,6 +158,7 @@ def _load(request: RenderRequest, report: RenderReport, events: Events) -> tuple
     voice = engine.prepare_voice(request.voice)
     report.load_seconds = time.perf_counter() - t0
     report.device = str(engine.device)
+    report.engine = engine.describe()
     report.model_id = engine.model_id
     report.voice = {"path": str(request.voice), "id": voice.id}
     events.advance()

@@ -143,6 +143,8 @@ def synthesis_identity(settings: Settings) -> dict[str, Any]:
     syn = dataclasses.asdict(settings.synthesis)
     for key in ("seed", "max_retries"):
         syn.pop(key)
+    if syn["sampler"] == "multinomial":
+        del syn["sampler"]  # the draws of every chunk made before there was a choice: same keys
     eng = settings.engine
     syn.update(
         t3_dtype=eng.t3_dtype,

@@ -43,6 +43,7 @@ class RenderReport:
     book: dict[str, Any] = field(default_factory=dict)
     profile: str = ""
     device: str = ""
+    engine: dict[str, Any] = field(default_factory=dict)  # devices, dtypes per phase and why, batch
     model_id: str = ""
     voice: dict[str, Any] = field(default_factory=dict)
     chunks: dict[str, int] = field(

@@ -36,7 +36,8 @@ def tiny_settings(model_dir: Path, **sections: dict) -> Settings:
     overrides: dict[str, dict] = {
         "model": {"source": "dir", "dir": str(model_dir)},
         "synthesis": {"watermark": False},
-        "engine": {"warmup_samples": 1},
+        # fp32 whatever the machine: the equivalence tests compare with chatterbox's fp32.
+        "engine": {"warmup_samples": 1, "t3_dtype": "float32", "s3gen_dtype": "float32"},
     }
     for section, values in sections.items():
         overrides.setdefault(section, {}).update(values)

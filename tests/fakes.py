@@ -46,6 +46,9 @@ class FakeEngine:
     def load(self) -> None:
         self.loaded = True
 
+    def describe(self) -> dict:
+        return {"devices": {"all": self.device}}
+
     def prepare_voice(self, path: Path) -> FakeVoice:
         return FakeVoice(id=hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16])
 

@@ -2,7 +2,7 @@
 
 Prints one line per event (``phase NAME`` / ``chunk``) and flushes, so the parent can kill it
 with SIGKILL at a chosen point without sleeping.
-Usage: python render_worker.py BOOK VOICE OUT_DIR
+Usage: python render_worker.py BOOK VOICE OUT_DIR [BATCH_SIZE]
 """
 
 import sys
@@ -33,8 +33,11 @@ class LineEvents:
 
 def main() -> None:
     book, voice, out = map(Path, sys.argv[1:4])
+    batch = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     register_engine(FAKE_BACKEND, FakeEngine)
-    settings = build_settings("smoke", {"output": {"format": "both"}, "engine": {"backend": FAKE_BACKEND}})
+    settings = build_settings(
+        "smoke", {"output": {"format": "both"}, "engine": {"backend": FAKE_BACKEND, "batch_size": batch}}
+    )
     req = RenderRequest(book=book, voice=voice, out_dir=out, settings=settings, cache_dir=out.parent / "cache")
     report = render(req, LineEvents())
     print(f"done {report.chunks['synthesized']} {report.chunks['reused']}", flush=True)

@@ -80,3 +80,40 @@ def test_bench_settings_force_the_token_cap():
 def test_a_directory_is_a_dir_checkpoint(tmp_path: Path):
     options = model_options(str(tmp_path))
     assert (options.source, options.dir) == ("dir", str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def batched(tmp_path_factory):
+    """A second run: default repeats under a budget nothing fits, and a batch of 2."""
+    return run_bench(
+        model="tiny", device="cpu", tokens=TOKENS, repeats=None,
+        settings=build_settings("default", {"synthesis": {"cfm_steps": 2}}),
+        cache_dir=tmp_path_factory.mktemp("bench-cache"), batches=(1, 2), budget_s=0.0,
+    )
+
+
+def test_a_slow_machine_gets_fewer_repeats_and_is_told(batched):
+    assert batched["repeats"] == 1
+    assert batched["notes"] and "1 run(s) of each path instead of 2" in batched["notes"][0]
+    assert "note: 1 run(s) of each path instead of 2" in format_results(batched)
+
+
+def test_batches_report_chunk_tokens_for_each_size(batched):
+    assert set(batched["batches"]) == {"1", "2"}
+    for size, entry in batched["batches"].items():
+        assert entry["chunks"] == int(size)
+        for key in ("t3_tokens_per_s", "s3gen_audio_s_per_s", "audio_s_per_s", "peak_mem_mib"):
+            assert entry[key] > 0, (size, key)
+        # Every chunk of the batch made its forced tokens' worth of audio.
+        assert entry["audio_s"] == pytest.approx(int(size) * TOKENS / 25)
+    assert set(batched["precision"]) == {"1", "2"}
+    assert "batch" in format_results(batched)
+
+
+def test_results_state_the_cpu_capability(results):
+    assert results["cpu_capability"] in ("DEFAULT", "AVX2", "AVX512", "AVX512_BF16", "NO AVX", "VSX", "ZVECTOR", "SVE256")
+    assert isinstance(results["bf16_native"], bool)
+    assert results["speedup"]["t3_decode_tokens_per_s"] > 0
+    assert results["ours"]["t3_prefill_s"] > 0 and results["stock"]["t3_prefill_s"] > 0
+    for phase in ("t3_prefill", "t3_decode", "s3gen"):
+        assert results["precision"]["1"][phase] in ("float32", "bfloat16")

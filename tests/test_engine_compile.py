@@ -52,7 +52,7 @@ def _decoder_run(engine, voice_wav, wrap, cap=40):
     decoder = T3Decoder(t3, wrap=wrap)
     sampling = Sampling.from_options(engine.settings.synthesis)
     cond = voice.t3_cond(0.5, "cpu", torch.float32)
-    return decoder.generate(cond, tokens, sampling, cap=cap, seed=21, prefill_len=64, cache_len=128).tokens
+    return decoder.generate(cond, [tokens], sampling, caps=[cap], seeds=[21], prefill_len=64, cache_len=128)[0].tokens
 
 
 @pytest.mark.parametrize("backend", ["eager", "aot_eager"])
@@ -169,13 +169,13 @@ def test_s3gen_device_failure_moves_s3gen_to_cpu(tiny_checkpoint, cache_dir, voi
     voice = eng.prepare_voice(voice_wav)
     monkeypatch.setitem(eng._devices, "s3gen", "cuda:0")
     fail = _fail_once(RuntimeError("CUDA error: an illegal memory access was encountered"))
-    original = engine_mod.tokens_to_wav
+    original = engine_mod.tokens_to_wavs
 
-    def tokens_to_wav(*args, **kwargs):
+    def tokens_to_wavs(*args, **kwargs):
         fail()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(engine_mod, "tokens_to_wav", tokens_to_wav)
+    monkeypatch.setattr(engine_mod, "tokens_to_wavs", tokens_to_wavs)
     result = eng.synthesize(TEXT, bucket="short", seed=9, voice=voice)
     assert [(f.component, f.from_, f.to) for f in eng.fallbacks] == [("s3gen", "cuda:0", "cpu")]
     assert np.array_equal(result.wav, reference)

@@ -45,9 +45,9 @@ def decoded_pcm(path: Path) -> bytes:
     ).stdout
 
 
-def run_worker(book, voice, out, *, kill_after: int | None = None) -> list[str]:
+def run_worker(book, voice, out, *, kill_after: int | None = None, batch: int = 1) -> list[str]:
     """Run the worker; with kill_after, SIGKILL it after that many output lines."""
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(book), str(voice), str(out)],
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(book), str(voice), str(out), str(batch)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     for line in proc.stdout:
@@ -78,7 +78,8 @@ def inputs(tmp_path):
     return book, voice
 
 
-def test_sigkill_at_random_points_then_resume_equals_uninterrupted(inputs, tmp_path):
+@pytest.mark.parametrize("batch", [1, 3])
+def test_sigkill_at_random_points_then_resume_equals_uninterrupted(inputs, tmp_path, batch):
     book, voice = inputs
     reference = tmp_path / "reference"
     full_lines = run_worker(book, voice, reference)
@@ -90,11 +91,11 @@ def test_sigkill_at_random_points_then_resume_equals_uninterrupted(inputs, tmp_p
     # Several kills at random points: during synthesis, assembly and encoding alike.
     points = sorted(rng.sample(range(1, n_lines - 1), 4))
     for point in points:
-        run_worker(book, voice, resumed, kill_after=point)
+        run_worker(book, voice, resumed, kill_after=point, batch=batch)
         # Whatever was killed mid-write never looks finished.
         for wav in store_contents(resumed).values():
             assert wav.size > 0
-    last = run_worker(book, voice, resumed)
+    last = run_worker(book, voice, resumed, batch=batch)
     synthesized, reused = map(int, last[-1].split()[1:])
     assert synthesized + reused == total
     assert reused > 0

@@ -47,8 +47,9 @@ def book(tmp_path) -> Path:
 
 
 def make_request(book, voice, tmp_path, **kw) -> RenderRequest:
-    profile_overrides = {"engine": {"backend": FAKE_BACKEND}, **kw.pop("overrides", {})}
-    settings = build_settings("smoke", profile_overrides)
+    overrides = kw.pop("overrides", {})
+    engine = {"backend": FAKE_BACKEND, **overrides.get("engine", {})}
+    settings = build_settings("smoke", {**overrides, "engine": engine})
     return RenderRequest(book=book, voice=voice, out_dir=tmp_path / "out", settings=settings,
                          cache_dir=tmp_path / "cache", **kw)
 
@@ -274,3 +275,45 @@ def test_damaged_chunk_is_detected_and_redone(book, voice, tmp_path):
     assert report.chunks["synthesized"] == 1
     assert report.chunks["reused"] == report.chunks["total"] - 1
     assert victim.exists()
+
+
+def _store_audio(out_dir: Path) -> dict:
+    from audiobook_tts.store import ChunkStore
+
+    store = ChunkStore(out_dir / ".audiobook-tts" / "chunks")
+    return {key: store.get(key).wav for key in _keys(store)}
+
+
+def test_batched_render_equals_one_at_a_time(book, voice, tmp_path):
+    import numpy as np
+
+    single = render(make_request(book, voice, tmp_path / "one"), engine_factory=Factory())
+    f = Factory()
+    batched = render(make_request(book, voice, tmp_path / "four", overrides={"engine": {"batch_size": 4}}),
+                     engine_factory=f)
+    [engine] = f.engines
+    assert max(engine.batches) > 1 and all(size <= 4 for size in engine.batches)
+    one, four = _store_audio(tmp_path / "one" / "out"), _store_audio(tmp_path / "four" / "out")
+    assert one.keys() == four.keys()
+    assert all(np.array_equal(one[k], four[k]) for k in one)
+    assert single.chapters == batched.chapters
+    assert batched.chunks == single.chunks
+
+
+def test_interrupted_batched_render_resumes(book, voice, tmp_path):
+    stop = threading.Event()
+    done = []
+
+    def on_synth(text):
+        done.append(text)
+        if len(done) == 3:
+            stop.set()  # mid-batch: the batch finishes, the next one never starts
+
+    overrides = {"engine": {"batch_size": 2}}
+    with pytest.raises(Interrupted):
+        render(make_request(book, voice, tmp_path, overrides=overrides),
+               engine_factory=Factory(on_synthesize=on_synth), stop=stop)
+    f = Factory()
+    report = render(make_request(book, voice, tmp_path, overrides=overrides), engine_factory=f)
+    assert report.chunks["reused"] == len(done) == 4  # two whole batches were stored
+    assert report.chunks["synthesized"] == report.chunks["total"] - 4 == len(f.calls)

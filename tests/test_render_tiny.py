@@ -88,3 +88,37 @@ def test_ctrl_c_then_kill9_then_resume_reuses_every_finished_chunk(tmp_path):
     assert info["tags"]["artist"] == "The audiobook-tts authors"
     assert abs(info["duration_s"] - report["audio_seconds"]) < 0.1
     assert "Render summary" in r.stdout
+
+
+def test_fast_profile_batched_renders_the_chapters_of_one_at_a_time(tmp_path):
+    """The fast profile's batching on the tiny model (fp32 on the CPU, aot_eager instead of
+    inductor): a batch of 4 gives the chunk keys, audio and chapters a batch of 1 gives."""
+    import numpy as np
+
+    from audiobook_tts.config import build_settings
+    from audiobook_tts.pipeline import RenderRequest, render
+    from audiobook_tts.store import ChunkStore
+
+    def run(batch: int):
+        settings = build_settings("fast", {
+            "model": {"source": "tiny"},
+            "engine": {"device": "cpu", "batch_size": batch, "compile_backend": "aot_eager",
+                       "t3_dtype": "float32", "s3gen_dtype": "float32", "warmup_samples": 1},
+            "synthesis": {"watermark": False, "max_tokens": 60, "max_retries": 0},
+        })
+        out = tmp_path / f"batch{batch}"
+        report = render(RenderRequest(book=BOOK, voice=VOICE, out_dir=out, settings=settings,
+                                      cache_dir=tmp_path / "cache", chapters="1-2"))
+        store = ChunkStore(out / ".audiobook-tts" / "chunks")
+        return report, {p.stem: store.get(p.stem).wav for p in store.root.glob("*.chunk")}
+
+    one, one_audio = run(1)
+    four, four_audio = run(4)
+    assert one.fallbacks == four.fallbacks == []
+    assert {s["batch"] for s in four.warmup["shapes"]} == {4}  # short batches are filled up to the shape
+    assert one_audio.keys() == four_audio.keys() and len(one_audio) == one.chunks["total"]
+    for key in one_audio:
+        assert one_audio[key].shape == four_audio[key].shape
+        np.testing.assert_allclose(four_audio[key], one_audio[key], atol=1e-4)
+    assert [(c["title"], c["end_s"] - c["start_s"]) for c in four.chapters] == \
+        [(c["title"], c["end_s"] - c["start_s"]) for c in one.chapters]

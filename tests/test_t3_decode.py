@@ -27,10 +27,10 @@ def _decode_inputs(engine, voice, text=TEXT):
 def test_padded_prefill_gives_the_same_tokens(engine, voice):
     t3, cond, tokens, sampling = _decode_inputs(engine, voice)
     decoder = T3Decoder(t3)
-    exact = decoder.generate(cond, tokens, sampling, cap=60, seed=11)
+    exact = decoder.generate(cond, [tokens], sampling, caps=[60], seeds=[11])[0]
     padded = decoder.generate(
-        voice.t3_cond(0.5, "cpu", torch.float32), tokens, sampling, cap=60, seed=11, prefill_len=128, cache_len=384
-    )
+        voice.t3_cond(0.5, "cpu", torch.float32), [tokens], sampling, caps=[60], seeds=[11], prefill_len=128, cache_len=384
+    )[0]
     assert exact.n_generated == 60
     assert torch.equal(exact.tokens, padded.tokens)
 
@@ -39,7 +39,7 @@ def test_fast_decode_matches_chatterbox_inference(engine, voice):
     # Same maths, same sampling order, and a generator seeded like chatterbox's global RNG:
     # on the CPU the token sequences are identical.
     t3, cond, tokens, sampling = _decode_inputs(engine, voice)
-    fast = T3Decoder(t3).generate(cond, tokens, sampling, cap=60, seed=5)
+    fast = T3Decoder(t3).generate(cond, [tokens], sampling, caps=[60], seeds=[5])[0]
     stock = stock_generate(t3, voice.t3_cond(0.5, "cpu", torch.float32), tokens, sampling, cap=60, seed=5)
     assert torch.equal(fast.tokens, stock.tokens)
     assert fast.hit_cap and stock.hit_cap
@@ -58,6 +58,6 @@ def test_decode_stops_at_eos(engine, voice, monkeypatch):
         return probs
 
     monkeypatch.setattr("audiobook_tts.engine.t3_decode.Sampler.__call__", eos_on_fifth)
-    out = decoder.generate(cond, tokens, sampling, cap=80, seed=0)
+    out = decoder.generate(cond, [tokens], sampling, caps=[80], seeds=[0])[0]
     assert out.tokens.tolist() == [1, 2, 3, 4]
     assert not out.hit_cap and out.n_generated == 4

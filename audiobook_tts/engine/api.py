@@ -52,6 +52,8 @@ class WarmupSummary:
     seconds: float
     per_bucket_seconds: dict[str, list[float]] = field(default_factory=dict)
     fallbacks: list[Fallback] = field(default_factory=list)
+    # The shapes warmed up (compiled, when compiling): bucket, batch and the padded sizes.
+    shapes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class WarmupSummary:
             "seconds": self.seconds,
             "per_bucket_seconds": {k: list(v) for k, v in self.per_bucket_seconds.items()},
             "fallbacks": [f.to_dict() for f in self.fallbacks],
+            "shapes": [dict(s) for s in self.shapes],
         }
 
 
@@ -87,6 +90,10 @@ class Engine(Protocol):
     def warmup(
         self, voice: Voice, buckets: Mapping[str, int], on_sample: Callable[[str, int], None] | None = None
     ) -> WarmupSummary: ...
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for the report: devices, dtypes and why, batch size."""
+        ...
 
     def synthesize(self, text: str, *, bucket: str, seed: int, voice: Voice) -> SynthesisResult: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -16,8 +17,9 @@ from ..constants import SAMPLE_RATE_HZ
 from ..errors import ConfigError
 from .api import Fallback, SynthesisRequest, SynthesisResult, WarmupSummary
 from .checkpoint import Models, load_models, resolve_checkpoint
-from .compile import Guarded, configure_compilation, is_device_failure, short_reason
-from .s3gen_fast import cast_flow, compile_targets, tokens_to_wav
+from .compile import Guarded, configure_compilation, is_device_failure, is_out_of_memory, short_reason
+from .precision import Precision, calibrate_cpu, calibration_path, resolve
+from .s3gen_fast import cast_flow, compile_targets, tokens_to_wavs
 from .t3_decode import (
     Decoded,
     Sampling,
@@ -30,7 +32,6 @@ from .t3_decode import (
 )
 from .voice import Voice, prepare_voice
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 # S3Gen sees speech-token counts rounded up to this when compiled: few shapes, each
 # compiled once (128 tokens = 5.1 s of audio).
 S3GEN_PAD_MULTIPLE = 128
@@ -64,8 +65,12 @@ def warmup_text(n_chars: int) -> str:
     return cut.rsplit(" ", 1)[0] if " " in cut and len(text) > n_chars else cut
 
 
+class _BatchTooLarge(Exception):
+    """Out of memory at a batch of more than one chunk: halve the batch before anything else."""
+
+
 class ChatterboxEngine:
-    """Chatterbox on one device (per component), with compilation and fallbacks.
+    """Chatterbox on one device (per component), with batching, compilation and fallbacks.
 
     Implements the :class:`~audiobook_tts.engine.api.Engine` protocol.
     """
@@ -77,6 +82,7 @@ class ChatterboxEngine:
         self.fallbacks: list[Fallback] = []
         self.model_id = ""
         self.device = ""
+        self.precision: Precision | None = None
         self._models: Models | None = None
         self._devices: dict[str, str] = {}
         self._t3_decoder: T3Decoder | None = None
@@ -84,21 +90,36 @@ class ChatterboxEngine:
         self._watermarker = None
         self._n_cond: dict[str, int] = {}
         self._bucket_chars = settings.chunking.bucket_limits()
+        # Chunks per forward pass; halved (and recorded) when the device runs out of memory.
+        self.batch_limit = settings.engine.batch_size
+        self._shapes: dict[tuple[str, int], dict] = {}
 
     # ---- loading and placement -------------------------------------------------------
 
     def load(self) -> None:
-        """Resolve the checkpoint, load the models and place them on the device."""
+        """Resolve the checkpoint, load the models, choose dtypes and place the models."""
         self.device = pick_device(self.settings.engine.device)
         checkpoint = resolve_checkpoint(self.settings.model, self.cache_dir)
         self.model_id = checkpoint.model_id
         self._models = load_models(checkpoint.directory, checkpoint.variant)
+        self.precision = resolve(
+            self.settings.engine, self.device, self._calibrate,
+            calibration_path(self.cache_dir, self.model_id, self.settings.engine.batch_size),
+        )
+        self.log.info("precision: %s", self.precision.to_dict())
         if self.settings.engine.compile:
             configure_compilation(self.cache_dir)
         for component in COMPONENTS:
             if component == "watermark" and not self.settings.synthesis.watermark:
                 continue
             self._on_device((component,), lambda c=component: self._place(c, self.device))
+
+    def _calibrate(self) -> dict:
+        models = self._models
+        return calibrate_cpu(
+            models.t3.tfmr.layers[0], models.t3.cfg.num_attention_heads,
+            models.s3gen.flow.decoder.estimator.down_blocks[0][1][0], self.settings.engine.batch_size,
+        )
 
     @property
     def models(self) -> Models:
@@ -108,16 +129,29 @@ class ChatterboxEngine:
         return self._models
 
     @property
+    def t3_decoder(self) -> T3Decoder:
+        """The static-cache T3 decoder (after :meth:`load`)."""
+        return self._t3_decoder
+
+    @property
     def component_devices(self) -> dict[str, str]:
         return dict(self._devices)
 
-    def _dtype(self, component: str) -> torch.dtype:
-        opts = self.settings.engine
-        names = {"t3": opts.t3_dtype, "s3gen": opts.s3gen_dtype}
+    def describe(self) -> dict:
+        """Where and how it runs, for the report: devices, dtypes per phase and why, batch."""
+        return {
+            "devices": self.component_devices,
+            "precision": self.precision.to_dict() if self.precision else {},
+            "batch_size": self.settings.engine.batch_size,
+            "batch_limit": self.batch_limit,
+        }
+
+    def _dtype(self, phase: str) -> torch.dtype:
+        component = "s3gen" if phase == "s3gen" else "t3"
         # Off the accelerator everything runs in float32: CPU half precision is slow or missing.
         if self._devices.get(component) == "cpu" and self.device != "cpu":
             return torch.float32
-        return DTYPES[names.get(component, "float32")]
+        return self.precision.dtype(phase)
 
     def _wrap(self, name: str, fn: Callable) -> Callable:
         if not self.settings.engine.compile:
@@ -131,8 +165,14 @@ class ChatterboxEngine:
         if component == "voice_encoder":
             models.ve.to(device)
         elif component == "t3":
-            models.t3.to(device=device, dtype=self._dtype("t3"))
-            self._t3_decoder = T3Decoder(models.t3, wrap=self._wrap)
+            prefill_dtype, decode_dtype = self._dtype("t3_prefill"), self._dtype("t3_decode")
+            models.t3.to(device=device)
+            # Two phases, two dtypes: the prefill gets its own copy, made before the cast.
+            prefill = copy.deepcopy(models.t3).to(dtype=prefill_dtype) if prefill_dtype != decode_dtype else None
+            models.t3.to(dtype=decode_dtype)
+            self._t3_decoder = T3Decoder(
+                models.t3, wrap=self._wrap, sampler=self.settings.synthesis.sampler, prefill_t3=prefill
+            )
         elif component == "s3gen":
             # Mel extraction, STFT and the speech tokenizer stay fp32; only the flow is cast.
             models.s3gen.to(device=device, dtype=torch.float32)
@@ -153,18 +193,24 @@ class ChatterboxEngine:
             "%s: falling back from %s to %s (%s)", fallback.component, fallback.from_, fallback.to, fallback.reason
         )
 
-    def _on_device(self, components: tuple[str, ...], fn: Callable):
-        """Run ``fn``; after a device failure move ``components`` to the CPU and run it again."""
+    def _on_device(self, components: tuple[str, ...], fn: Callable, *, batch: int = 1):
+        """Run ``fn``; after a device failure move ``components`` to the CPU and run it again.
+
+        Out of memory with more than one chunk in the batch is the batch's fault, not the
+        device's: it raises :class:`_BatchTooLarge` so the batch is halved first.
+        """
         try:
             return fn()
         except Exception as exc:
             if not is_device_failure(exc):
                 raise
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if batch > 1 and is_out_of_memory(exc):
+                raise _BatchTooLarge(short_reason(exc)) from exc
             moved = [c for c in components if self._devices.get(c, self.device) != "cpu"]
             if not moved:
                 raise
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
             for component in moved:
                 self._record(Fallback(component, self._devices.get(component, self.device), "cpu", short_reason(exc)))
                 self._place(component, "cpu")
@@ -204,13 +250,18 @@ class ChatterboxEngine:
 
     # ---- synthesis -------------------------------------------------------------------
 
+    def _run_shape(self, n: int) -> int:
+        """Rows a batch of ``n`` chunks runs as: compiled code sees one batch shape per bucket
+        (short batches are filled up with copies, thrown away), eager code the real count."""
+        return self.batch_limit if self.settings.engine.compile else n
+
     def warmup(
         self,
         voice: Voice,
         buckets: Mapping[str, int],
         on_sample: Callable[[str, int], None] | None = None,
     ) -> WarmupSummary:
-        """Synthesise ``warmup_samples`` texts per bucket, so compilation happens here."""
+        """Synthesise ``warmup_samples`` batches per bucket, so compilation happens here."""
         self._bucket_chars.update(buckets)
         n_samples = self.settings.engine.warmup_samples
         start = time.perf_counter()
@@ -221,8 +272,9 @@ class ChatterboxEngine:
                 # Growing texts up to the bucket's size: T3 sees the bucket's one shape, S3Gen
                 # the token counts (rounded to S3GEN_PAD_MULTIPLE) its chunks will produce.
                 text = warmup_text(n_chars * (i + 1) // n_samples)
-                result = self.synthesize(text, bucket=bucket, seed=WARMUP_SEED + i, voice=voice)
-                per_bucket[bucket].append(result.seconds)
+                rows = self._run_shape(1)
+                requests = [SynthesisRequest(text, bucket, WARMUP_SEED + i + j) for j in range(rows)]
+                per_bucket[bucket].append(sum(r.seconds for r in self.synthesize_batch(requests, voice)))
                 if on_sample is not None:
                     on_sample(bucket, i)
         return WarmupSummary(
@@ -230,76 +282,119 @@ class ChatterboxEngine:
             seconds=time.perf_counter() - start,
             per_bucket_seconds=per_bucket,
             fallbacks=list(self.fallbacks),
+            shapes=[dict(shape) for shape in self._shapes.values()],
         )
 
     def synthesize(self, text: str, *, bucket: str, seed: int, voice: Voice) -> SynthesisResult:
         """One chunk of text -> audio; the same seed gives the same audio on the same device."""
-        start = time.perf_counter()
-        decoded = self._on_device(("t3",), lambda: self.generate_tokens(text, bucket, seed, voice))
-        if decoded.tokens.numel():
-            wav = self._on_device(("s3gen",), lambda: self.vocode(decoded.tokens, seed, voice))
-            if self.settings.synthesis.watermark:
-                wav = self._on_device(("watermark",), lambda: self.watermark(wav))
-        else:
-            wav = np.zeros(0, dtype=np.float32)
-        return SynthesisResult(
-            wav=wav,
-            sample_rate=SAMPLE_RATE_HZ,
-            n_tokens=int(decoded.tokens.numel()),
-            hit_cap=decoded.hit_cap,
-            seconds=time.perf_counter() - start,
-            seed=seed,
-        )
+        return self.synthesize_batch([SynthesisRequest(text, bucket, seed)], voice)[0]
 
     def synthesize_batch(self, requests: Sequence[SynthesisRequest], voice: Voice) -> list[SynthesisResult]:
-        """One result per request, in order; the requests share one bucket."""
-        return [self.synthesize(r.text, bucket=r.bucket, seed=r.seed, voice=voice) for r in requests]
+        """One result per request, in order (the requests share one bucket); each chunk's audio
+        is what it would be alone. Runs at most ``batch_limit`` chunks per forward pass."""
+        results: list[SynthesisResult] = []
+        done = 0
+        while done < len(requests):
+            part = requests[done : done + self.batch_limit]
+            try:
+                results += self._synthesize_part(part, voice)
+            except _BatchTooLarge as exc:
+                smaller = max(1, len(part) // 2)
+                self._record(Fallback("batch", f"{self.batch_limit} chunks", f"{smaller} chunks", str(exc)))
+                self.batch_limit = smaller
+                continue
+            done += len(part)
+        return results
 
-    # The three stages of synthesize(), public so the benchmark can time them one by one.
+    def _synthesize_part(self, part: Sequence[SynthesisRequest], voice: Voice) -> list[SynthesisResult]:
+        start = time.perf_counter()
+        n = len(part)
+        rows = list(part) + [part[-1]] * (self._run_shape(n) - n)
+        texts, seeds = [r.text for r in rows], [r.seed for r in rows]
+        decoded = self._on_device(
+            ("t3",), lambda: self.generate_tokens(texts, part[0].bucket, seeds, voice), batch=n
+        )[:n]
+        spoken = [i for i, d in enumerate(decoded) if d.tokens.numel()]
+        wavs = [np.zeros(0, dtype=np.float32)] * n
+        if spoken:
+            rows = spoken + [spoken[-1]] * (self._run_shape(len(spoken)) - len(spoken))
+            tokens = [decoded[i].tokens for i in rows]
+            if self.settings.engine.compile:
+                longest = max(t.numel() for t in tokens)
+                self._note_shape(part[0].bucket, len(rows), s3gen_tokens=round_up(longest, S3GEN_PAD_MULTIPLE))
+            vocoded = self._on_device(
+                ("s3gen",), lambda: self.vocode(tokens, [seeds[i] for i in rows], voice), batch=len(spoken)
+            )
+            for i, wav in zip(spoken, vocoded):
+                if self.settings.synthesis.watermark:
+                    wav = self._on_device(("watermark",), lambda w=wav: self.watermark(w))
+                wavs[i] = wav
+        seconds = (time.perf_counter() - start) / n  # each chunk's share of the batch
+        return [
+            SynthesisResult(
+                wav=wav, sample_rate=SAMPLE_RATE_HZ, n_tokens=int(d.tokens.numel()), hit_cap=d.hit_cap,
+                seconds=seconds, seed=r.seed,
+            )
+            for r, d, wav in zip(part, decoded, wavs)
+        ]
 
-    def generate_tokens(self, text: str, bucket: str, seed: int, voice: Voice) -> Decoded:
-        """T3: text -> speech tokens, capped from the text's length."""
+    # The three stages of synthesize_batch(), public so the benchmark can time them one by one.
+
+    def generate_tokens(self, texts: Sequence[str], bucket: str, seeds: Sequence[int], voice: Voice) -> list[Decoded]:
+        """T3: texts -> speech tokens, each capped from its text's length and drawn from its seed."""
         models, options = self._models, self.settings.synthesis
-        t3 = models.t3
-        cond = voice.t3_cond(options.exaggeration, t3.device, self._dtype("t3"))
-        tokens = text_to_tokens(models.tokenizer, text, t3)
+        decoder = self._t3_decoder
+        t3 = decoder.prefill_t3
+        cond = voice.t3_cond(options.exaggeration, t3.device, self._dtype("t3_prefill"))
+        tokens = [text_to_tokens(models.tokenizer, text, t3) for text in texts]
         sampling = Sampling.from_options(options)
-        cap = token_cap(len(text), options)
+        caps = [token_cap(len(text), options) for text in texts]
         if not self.settings.engine.fast_decode:
-            return stock_generate(t3, cond, tokens, sampling, cap=cap, seed=seed)
-        bucket_chars = self._bucket_chars.get(bucket, len(text))
+            return [stock_generate(models.t3, cond, tok, sampling, cap=cap, seed=seed)
+                    for tok, cap, seed in zip(tokens, caps, seeds)]
+        bucket_chars = self._bucket_chars.get(bucket, max(len(text) for text in texts))
         prefill_len, cache_len = bucket_lengths(
-            self._cond_length(voice), bucket_chars, token_cap(bucket_chars, options)
+            self.conditioning_length(voice), bucket_chars, token_cap(bucket_chars, options)
         )
-        return self._t3_decoder.generate(
-            cond, tokens, sampling, cap=cap, seed=seed, prefill_len=prefill_len, cache_len=cache_len
+        self._note_shape(bucket, len(texts), t3_prefill=prefill_len, t3_cache=cache_len)
+        return decoder.generate(
+            cond, tokens, sampling, caps=caps, seeds=seeds, prefill_len=prefill_len, cache_len=cache_len
         )
 
-    def _cond_length(self, voice: Voice) -> int:
+    def conditioning_length(self, voice: Voice) -> int:
         """Positions T3's conditioning takes (speaker, perceiver queries, emotion)."""
         if voice.id not in self._n_cond:
             t3 = self._models.t3
             with torch.inference_mode():
-                cond = voice.t3_cond(self.settings.synthesis.exaggeration, t3.device, self._dtype("t3"))
+                cond = voice.t3_cond(self.settings.synthesis.exaggeration, t3.device, self._dtype("t3_decode"))
                 self._n_cond[voice.id] = t3.prepare_conditioning(cond).shape[1]
         return self._n_cond[voice.id]
 
-    def vocode(self, tokens: torch.Tensor, seed: int, voice: Voice) -> np.ndarray:
-        """S3Gen: speech tokens -> (samples,) float32 waveform at 24 kHz."""
+    def _note_shape(self, bucket: str, batch: int, **sizes: int) -> None:
+        """Remember the shapes each (bucket, batch) ran at, for the warm-up report."""
+        shape = self._shapes.setdefault((bucket, batch), {"bucket": bucket, "batch": batch})
+        for name, size in sizes.items():
+            seen = shape.setdefault(name, [])
+            if size not in seen:
+                seen.append(size)
+
+    def vocode(self, tokens: Sequence[torch.Tensor], seeds: Sequence[int], voice: Voice) -> list[np.ndarray]:
+        """S3Gen: B token sequences -> B (samples,) float32 waveforms at 24 kHz, one pass."""
         s3gen = self._models.s3gen
         device = s3gen.device
-        generator = torch.Generator(device=device).manual_seed(seed)
-        pad_to = round_up(tokens.numel(), S3GEN_PAD_MULTIPLE) if self.settings.engine.compile else None
-        wav = tokens_to_wav(
+        generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
+        longest = max(t.numel() for t in tokens)
+        pad_to = round_up(longest, S3GEN_PAD_MULTIPLE) if self.settings.engine.compile else None
+        wavs = tokens_to_wavs(
             s3gen,
-            tokens.to(device),
+            [t.to(device) for t in tokens],
             voice.s3gen_ref(device),
             n_cfm_timesteps=self.settings.synthesis.cfm_steps,
             pad_to=pad_to,
-            generator=generator,
+            generators=generators,
             hot=self._s3gen_hot,
         )
-        return wav[0].cpu().numpy().astype(np.float32)
+        return [wav[0].cpu().numpy().astype(np.float32) for wav in wavs]
 
     def watermark(self, wav: np.ndarray) -> np.ndarray:
         """Chatterbox's imperceptible Perth watermark, as ChatterboxTTS.generate applies it."""

@@ -38,6 +38,10 @@ def is_device_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and any(m in str(exc) for m in _DEVICE_FAILURE_MARKERS)
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc)
+
+
 def configure_compilation(cache_dir: Path) -> None:
     """Inductor's on-disk cache under ours (a second run skips most compile time)."""
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir / "inductor"))

@@ -33,7 +33,7 @@ them (``torch.compile`` with a fallback) and pass the dict back as ``hot=`` to
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -60,9 +60,10 @@ def _dtype_of(module: nn.Module) -> torch.dtype:
     return next(module.parameters()).dtype
 
 
-def length_mask(n_real: int, n_total: int, device: torch.device) -> torch.Tensor:
-    """(1, 1, n_total) bool, True on the first ``n_real`` frames; built without a sync."""
-    return (torch.arange(n_total, device=device) < n_real).view(1, 1, n_total)
+def length_mask(n_real: Sequence[int], n_total: int, device: torch.device) -> torch.Tensor:
+    """(B, 1, n_total) bool, row i True on its first ``n_real[i]`` frames; built without a sync."""
+    lengths = torch.tensor(list(n_real), device=device).view(-1, 1, 1)
+    return torch.arange(n_total, device=device).view(1, 1, n_total) < lengths
 
 
 def encode(encoder: nn.Module, xs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -208,7 +209,8 @@ def solve_euler(
 ) -> torch.Tensor:
     """Classifier-free-guided Euler integration; x stays fp32, the estimator sees ``est_dtype``.
 
-    z: (1, 80, T) fp32 noise; mask (1, 1, T); mu, cond (1, 80, T); spks (1, 80).
+    z: (B, 80, T) fp32 noise; mask (B, 1, T); mu, cond (B, 80, T); spks (B, 80). The
+    estimator runs once per step on 2B rows: the B conditional ones, then the B unconditional.
     """
     # The unconditional half gets zeros for mu, speaker and prompt (chatterbox's CFG layout).
     mask_in = torch.cat([mask, mask]).to(est_dtype)
@@ -216,11 +218,12 @@ def solve_euler(
     spks_in = torch.cat([spks, torch.zeros_like(spks)]).to(est_dtype)
     cond_in = torch.cat([cond, torch.zeros_like(cond)]).to(est_dtype)
     x = z
+    rows = z.shape[0]
     for i in range(t_span.shape[0] - 1):
         t, r = t_span[i : i + 1], t_span[i + 1 : i + 2]
         x_in = torch.cat([x, x]).to(est_dtype)
-        dxdt = estimator(x_in, mask_in, mu_in, t.expand(2), spks_in, cond_in).float()
-        dxdt, cfg_dxdt = dxdt[:1], dxdt[1:]
+        dxdt = estimator(x_in, mask_in, mu_in, t.expand(2 * rows), spks_in, cond_in).float()
+        dxdt, cfg_dxdt = dxdt[:rows], dxdt[rows:]
         dxdt = (1.0 + cfg_rate) * dxdt - cfg_rate * cfg_dxdt
         x = x + (r - t) * dxdt
     return x
@@ -261,11 +264,33 @@ def tokens_to_wav(
     generator: torch.Generator | None = None,
     hot: Mapping[str, Callable[..., torch.Tensor]] | None = None,
 ) -> torch.Tensor:
-    """Speech tokens (T,) or (1, T), all < 6561, -> waveform (1, T * 960) fp32 at 24 kHz
-    (one frame less when the reference mel has an odd length, as in chatterbox).
+    """One utterance: speech tokens (T,) or (1, T) -> waveform (1, T * 960); see :func:`tokens_to_wavs`."""
+    [wav] = tokens_to_wavs(
+        s3gen, [torch.atleast_2d(speech_tokens)[0]], ref_dict, n_cfm_timesteps=n_cfm_timesteps, pad_to=pad_to,
+        generators=None if generator is None else [generator], hot=hot,
+    )
+    return wav
 
-    ``pad_to`` (>= T) pads the tokens so the flow sees a bucketed shape; the output is the
-    real length. ``ref_dict`` is ``s3gen.embed_ref(...)``'s output.
+
+@torch.inference_mode()
+def tokens_to_wavs(
+    s3gen: nn.Module,
+    speech_tokens: Sequence[torch.Tensor],
+    ref_dict: dict,
+    *,
+    n_cfm_timesteps: int = 10,
+    pad_to: int | None = None,
+    generators: Sequence[torch.Generator] | None = None,
+    hot: Mapping[str, Callable[..., torch.Tensor]] | None = None,
+) -> list[torch.Tensor]:
+    """B utterances of one voice: speech tokens (T_i,), all < 6561, -> B waveforms (1, T_i * 960)
+    fp32 at 24 kHz (one frame less when the reference mel has an odd length, as in chatterbox).
+
+    The encoder and the flow run on all B together, each row right-padded to ``pad_to`` (at
+    least the longest T_i; a bucketed shape) under its own exact length mask; HiFT, which is
+    not causal, runs per row on its real length. Row i draws all its noise from
+    ``generators[i]`` (the global RNG without generators, like chatterbox), so its waveform
+    does not depend on the other rows. ``ref_dict`` is ``s3gen.embed_ref(...)``'s output.
     """
     if s3gen.meanflow:
         raise NotImplementedError("the fast S3Gen path supports the standard (non-meanflow) S3Gen only")
@@ -274,46 +299,55 @@ def tokens_to_wav(
     device = flow.encoder_proj.weight.device
     flow_dtype = _dtype_of(flow.encoder)
     est_dtype = _dtype_of(flow.decoder.estimator)
+    rows = len(speech_tokens)
+    gens: list[torch.Generator | None] = list(generators) if generators is not None else [None] * rows
 
-    tokens = torch.atleast_2d(speech_tokens).to(device=device, dtype=torch.long)
-    n_tokens = tokens.shape[1]
-    n_padded = n_tokens if pad_to is None else pad_to
-    if n_padded < n_tokens:
-        raise ValueError(f"pad_to={pad_to} is shorter than the {n_tokens} speech tokens")
+    lengths = [int(t.numel()) for t in speech_tokens]
+    n_padded = max(lengths) if pad_to is None else pad_to
+    if n_padded < max(lengths):
+        raise ValueError(f"pad_to={pad_to} is shorter than the {max(lengths)} speech tokens")
+    tokens = torch.stack([F.pad(t.view(-1).to(device=device, dtype=torch.long), (0, n_padded - n)) for t, n in
+                          zip(speech_tokens, lengths)])  # (B, T_pad)
     prompt_tokens = torch.atleast_2d(ref_dict["prompt_token"]).to(device=device, dtype=torch.long)
     prompt_feat = torch.atleast_3d(ref_dict["prompt_feat"]).to(device=device, dtype=flow_dtype)  # (1, Fp, 80)
     n_prompt = prompt_tokens.shape[1]
 
-    # Token embeddings, padded frames zeroed. (1, Tp + T_pad, 512)
-    all_tokens = torch.cat([prompt_tokens, F.pad(tokens, (0, n_padded - n_tokens))], dim=1)
-    tok_mask = length_mask(n_prompt + n_tokens, n_prompt + n_padded, device)
+    # Token embeddings, padded frames zeroed. (B, Tp + T_pad, 512)
+    all_tokens = torch.cat([prompt_tokens.expand(rows, -1), tokens], dim=1)
+    tok_mask = length_mask([n_prompt + n for n in lengths], n_prompt + n_padded, device)
     xs = flow.input_embedding(all_tokens) * tok_mask.transpose(1, 2).to(flow_dtype)
-    h = flow.encoder_proj(fns["flow_encoder"](xs, tok_mask))  # (1, M_pad, 80)
+    h = flow.encoder_proj(fns["flow_encoder"](xs, tok_mask))  # (B, M_pad, 80)
 
     n_mel_total = h.shape[1]
-    n_mel_real = MEL_FRAMES_PER_TOKEN * (n_prompt + n_tokens)
+    n_mel_real = [MEL_FRAMES_PER_TOKEN * (n_prompt + n) for n in lengths]
     n_mel_prompt = prompt_feat.shape[1]
     mel_mask = length_mask(n_mel_real, n_mel_total, device)
 
-    spks = flow.spk_embed_affine_layer(F.normalize(torch.atleast_2d(ref_dict["embedding"]).to(device, flow_dtype), dim=1))
+    embedding = torch.atleast_2d(ref_dict["embedding"]).to(device, flow_dtype)
+    spks = flow.spk_embed_affine_layer(F.normalize(embedding, dim=1)).expand(rows, -1)  # (B, 80)
     cond = torch.zeros_like(h)
     cond[:, :n_mel_prompt] = prompt_feat
 
-    # Noise for the real frames only, so padding does not shift the random stream.
-    z = torch.randn((1, flow.output_size, n_mel_real), generator=generator, device=device, dtype=torch.float32)
-    z = F.pad(z, (0, n_mel_total - n_mel_real))
+    # Noise for each row's real frames only, so padding does not shift its random stream.
+    z = torch.cat([
+        F.pad(torch.randn((1, flow.output_size, n), generator=g, device=device, dtype=torch.float32),
+              (0, n_mel_total - n))
+        for n, g in zip(n_mel_real, gens)
+    ])  # (B, 80, M_pad)
     decoder = flow.decoder
     x = solve_euler(
         fns["cfm_estimator"], z, mel_mask, h.transpose(1, 2), spks, cond.transpose(1, 2),
         cosine_t_span(n_cfm_timesteps, device), decoder.inference_cfg_rate, est_dtype,
     )
-    mel = x[:, :, n_mel_prompt:n_mel_real].to(_dtype_of(s3gen.mel2wav))  # (1, 80, F)
 
-    # Weight-norm parametrisations recompute every weight per call; once per utterance is enough.
+    wavs = []
+    # Weight-norm parametrisations recompute every weight per call; once per batch is enough.
     with parametrize.cached():
-        source = hift_source(s3gen.mel2wav, mel, generator)
-        wav = fns["hift_decode"](mel, source)
-    # chatterbox silences the first 20 ms and fades in over the next 20 ms (reference spill-over).
-    n_fade = min(s3gen.trim_fade.shape[0], wav.shape[1])
-    wav[:, :n_fade] *= s3gen.trim_fade[:n_fade]
-    return wav.float()
+        for i, (n, g) in enumerate(zip(n_mel_real, gens)):
+            mel = x[i : i + 1, :, n_mel_prompt:n].to(_dtype_of(s3gen.mel2wav))  # (1, 80, F)
+            wav = fns["hift_decode"](mel, hift_source(s3gen.mel2wav, mel, g))
+            # chatterbox silences the first 20 ms and fades in over the next 20 ms (reference spill-over).
+            n_fade = min(s3gen.trim_fade.shape[0], wav.shape[1])
+            wav[:, :n_fade] *= s3gen.trim_fade[:n_fade]
+            wavs.append(wav.float())
+    return wavs
