@@ -238,7 +238,7 @@ def bench(
     )
     if json_path is not None:
         json_path.write_text(json.dumps(results, indent=2))
-    out.print(format_results(results), markup=False, highlight=False)
+    typer.echo(format_results(results))
 
 
 # --------------------------------------------------------------------------- entry point

@@ -146,6 +146,7 @@ def test_fast_path_has_no_host_sync(tiny, forbid_host_sync):
     assert wav.shape == (1, N_TOKENS * SAMPLES_PER_TOKEN)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_fast_path_has_no_cuda_sync(tiny):
     s3gen, ref = tiny

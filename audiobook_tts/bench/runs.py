@@ -138,8 +138,9 @@ def stock_run(tts: ChatterboxTTS, settings: Settings, seed: int) -> Run:
 def ours_run(engine: ChatterboxEngine, voice: Voice, seeds: Sequence[int]) -> Run:
     """The stages of ``Engine.synthesize_batch`` for one chunk per seed, timed one by one."""
     clock = synced_clock(engine.device)
-    decoder = engine.t3_decoder
-    decoder.clock = clock
+    decoder = engine.t3_decoder  # None on chatterbox's own loop (fast_decode = false)
+    if decoder is not None:
+        decoder.clock = clock
     chunks = len(seeds)
     try:
         start = clock()
@@ -152,9 +153,10 @@ def ours_run(engine: ChatterboxEngine, voice: Voice, seeds: Sequence[int]) -> Ru
                 engine.watermark(wav)
         end = time.perf_counter()
     finally:
-        decoder.clock = None
+        if decoder is not None:
+            decoder.clock = None
     return Run(
-        chunks=chunks, t3_s=t3_done - start, t3_prefill_s=decoder.last_prefill_s, s3gen_s=s3gen_done - t3_done,
+        chunks=chunks, t3_s=t3_done - start, t3_prefill_s=decoder.last_prefill_s if decoder else 0.0, s3gen_s=s3gen_done - t3_done,
         watermark_s=end - s3gen_done, n_generated=decoded[0].n_generated, n_vocoded=decoded[0].tokens.numel(),
         audio_s=sum(wav.shape[-1] for wav in wavs) / SAMPLE_RATE_HZ,
     )

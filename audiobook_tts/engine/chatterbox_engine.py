@@ -170,8 +170,11 @@ class ChatterboxEngine:
             # Two phases, two dtypes: the prefill gets its own copy, made before the cast.
             prefill = copy.deepcopy(models.t3).to(dtype=prefill_dtype) if prefill_dtype != decode_dtype else None
             models.t3.to(dtype=decode_dtype)
-            self._t3_decoder = T3Decoder(
-                models.t3, wrap=self._wrap, sampler=self.settings.synthesis.sampler, prefill_t3=prefill
+            # The stock loop (fast_decode = false) keeps chatterbox's model untouched.
+            self._t3_decoder = (
+                T3Decoder(models.t3, wrap=self._wrap, sampler=self.settings.synthesis.sampler, prefill_t3=prefill)
+                if self.settings.engine.fast_decode
+                else None
             )
         elif component == "s3gen":
             # Mel extraction, STFT and the speech tokenizer stay fp32; only the flow is cast.
@@ -344,19 +347,23 @@ class ChatterboxEngine:
         """T3: texts -> speech tokens, each capped from its text's length and drawn from its seed."""
         models, options = self._models, self.settings.synthesis
         decoder = self._t3_decoder
+        sampling = Sampling.from_options(options)
+        caps = [token_cap(len(text), options) for text in texts]
+        if decoder is None:  # fast_decode = false: chatterbox's own loop, one chunk at a time
+            cond = voice.t3_cond(options.exaggeration, models.t3.device, self._dtype("t3_decode"))
+            return [stock_generate(models.t3, cond, text_to_tokens(models.tokenizer, text, models.t3), sampling,
+                                   cap=cap, seed=seed) for text, cap, seed in zip(texts, caps, seeds)]
         t3 = decoder.prefill_t3
         cond = voice.t3_cond(options.exaggeration, t3.device, self._dtype("t3_prefill"))
         tokens = [text_to_tokens(models.tokenizer, text, t3) for text in texts]
-        sampling = Sampling.from_options(options)
-        caps = [token_cap(len(text), options) for text in texts]
-        if not self.settings.engine.fast_decode:
-            return [stock_generate(models.t3, cond, tok, sampling, cap=cap, seed=seed)
-                    for tok, cap, seed in zip(tokens, caps, seeds)]
         bucket_chars = self._bucket_chars.get(bucket, max(len(text) for text in texts))
         prefill_len, cache_len = bucket_lengths(
             self.conditioning_length(voice), bucket_chars, token_cap(bucket_chars, options)
         )
-        self._note_shape(bucket, len(texts), t3_prefill=prefill_len, t3_cache=cache_len)
+        if self.settings.engine.compile:
+            self._note_shape(bucket, len(texts), t3_prefill=prefill_len, t3_cache=cache_len)
+        else:
+            prefill_len = None  # eager code has no shapes to keep: prefill only the real positions
         return decoder.generate(
             cond, tokens, sampling, caps=caps, seeds=seeds, prefill_len=prefill_len, cache_len=cache_len
         )

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import EngineOptions
+from .t3_decode import attention
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ CALIBRATION_CACHE = 768
 CALIBRATION_FRAMES = 800
 CALIBRATION_REPEATS = 3
 # Bump when what is timed changes, so old cached calibrations are not reused.
-CALIBRATION_VERSION = "v1"
+CALIBRATION_VERSION = "v2"
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,9 @@ def calibrate_cpu(t3_layer: torch.nn.Module, heads: int, estimator_block: torch.
             q = torch.zeros(n_rows, heads, length, head_dim, dtype=dtype)
             kv = torch.zeros(n_rows, heads, context, head_dim, dtype=dtype)
             layer.mlp(x)
-            return F.scaled_dot_product_attention(q, kv, kv, is_causal=length > 1)
+            if length == 1:  # a decode step: the attention the decoder runs
+                return attention(layer.self_attn, q, kv, kv, None, scaling=head_dim**-0.5)
+            return F.scaled_dot_product_attention(q, kv, kv, is_causal=True)
 
         return run
 

@@ -61,9 +61,10 @@ def _dtype_of(module: nn.Module) -> torch.dtype:
 
 
 def length_mask(n_real: Sequence[int], n_total: int, device: torch.device) -> torch.Tensor:
-    """(B, 1, n_total) bool, row i True on its first ``n_real[i]`` frames; built without a sync."""
-    lengths = torch.tensor(list(n_real), device=device).view(-1, 1, 1)
-    return torch.arange(n_total, device=device).view(1, 1, n_total) < lengths
+    """(B, 1, n_total) bool, row i True on its first ``n_real[i]`` frames. Compared with Python
+    ints, so no lengths tensor is copied to the device (a copy from host memory syncs)."""
+    frames = torch.arange(n_total, device=device)
+    return torch.stack([frames < n for n in n_real]).view(-1, 1, n_total)
 
 
 def encode(encoder: nn.Module, xs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

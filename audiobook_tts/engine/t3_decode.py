@@ -27,8 +27,9 @@ which forces the slow eager kernels) over a preallocated ``StaticCache``:
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -36,7 +37,8 @@ import torch.nn.functional as F
 from chatterbox.models.t3 import T3
 from chatterbox.models.t3.modules.cond_enc import T3Cond
 from chatterbox.tts import punc_norm
-from transformers import StaticCache
+from transformers import AttentionInterface, StaticCache
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.generation.logits_process import (
     MinPLogitsWarper,
     RepetitionPenaltyLogitsProcessor,
@@ -55,6 +57,8 @@ CACHE_MULTIPLE = 128
 # Beyond the text: [START]/[STOP] text ids, and chatterbox's two speech BOS embeddings.
 EXTRA_PREFILL_POSITIONS = 4
 MASK32 = 0xFFFF_FFFF
+# The attention implementation T3 runs under on the fast path (registered below with HF).
+ATTENTION = "audiobook_tts"
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,32 @@ def multinomial_sample(probs: torch.Tensor, generators: Sequence[torch.Generator
 # ---- the compilable steps ------------------------------------------------------------------
 
 
+def attention(
+    module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+    attention_mask: torch.Tensor | None, dropout: float = 0.0, scaling: float | None = None, **kwargs,
+) -> tuple[torch.Tensor, None]:
+    """HF attention: a bf16 decode step on a CPU as two matmuls and a float32 softmax, else SDPA.
+
+    query (R, H, 1, Dh), key/value (R, H, C, Dh), attention_mask (R, 1, 1, C) bool or None
+    -> (R, 1, H, Dh). SDPA's CPU flash kernel does not vectorise bf16: with 32 rows it was
+    most of a decode step (490 ms against 217 ms with the matmuls, full T3 on 2 AVX-512
+    cores); in fp32 the two are level, and SDPA stays.
+    """
+    if (query.shape[2] != 1 or query.device.type != "cpu" or query.dtype == torch.float32
+            or key.shape[1] != query.shape[1]):
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
+    scores = torch.matmul(query, key.transpose(2, 3)) * scaling  # (R, H, 1, C)
+    if attention_mask is not None:
+        scores = scores.masked_fill(~attention_mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(value.dtype)
+    return torch.matmul(weights, value).transpose(1, 2).contiguous(), None
+
+
+AttentionInterface.register(ATTENTION, attention)
+
+
 def attention_mask(valid: torch.Tensor, cache_position: torch.Tensor) -> torch.Tensor:
     """valid (R, C), cache_position (L,) -> (R, 1, L, C) bool: causal, real keys, or itself."""
     kv = torch.arange(valid.shape[1], device=valid.device)[None, None, None, :]
@@ -296,6 +326,17 @@ class T3Decoder:
         bos_embed = t3.speech_emb(bos) + t3.speech_pos_emb.get_fixed_embedding(0)
         return torch.cat([embeds, bos_embed.expand(rows, -1, -1)], dim=1)
 
+    @contextlib.contextmanager
+    def _our_attention(self) -> Iterator[None]:
+        """Decode under :func:`attention`; the model's own setting is back afterwards (chatterbox's
+        loop may run the same model)."""
+        config = self.t3.tfmr.config
+        before, config._attn_implementation = config._attn_implementation, ATTENTION
+        try:
+            yield
+        finally:
+            config._attn_implementation = before
+
     @torch.inference_mode()
     def generate(
         self,
@@ -311,6 +352,10 @@ class T3Decoder:
         """texts: B token tensors (1, N_i) -> B results, chunk i capped at caps[i] tokens and
         drawn from seeds[i]. Lengths default to the exact sizes. ``cond`` is in the prefill
         model's dtype and device."""
+        with self._our_attention():
+            return self._generate(cond, texts, sampling, caps, seeds, prefill_len, cache_len)
+
+    def _generate(self, cond, texts, sampling, caps, seeds, prefill_len, cache_len) -> list[Decoded]:
         t3, hp = self.t3, self.t3.hp
         device = t3.device
         started = self.clock() if self.clock else 0.0
