@@ -15,13 +15,12 @@ from engine_fixtures import tiny_settings  # noqa: E402
 from audiobook_tts.engine import Fallback, SynthesisRequest  # noqa: E402
 from audiobook_tts.engine import s3gen_fast  # noqa: E402
 from audiobook_tts.engine.chatterbox_engine import ChatterboxEngine  # noqa: E402
-from audiobook_tts.engine.t3_decode import (  # noqa: E402
+from audiobook_tts.engine.t3_decode import T3Decoder, text_to_tokens  # noqa: E402
+from audiobook_tts.engine.t3_sampling import (  # noqa: E402
     Sampler,
     Sampling,
-    T3Decoder,
     gumbel_sample,
     seed_keys,
-    text_to_tokens,
     uniform_noise,
     vocab_keys,
 )

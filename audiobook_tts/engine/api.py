@@ -6,7 +6,7 @@ pipeline is typed against this module and importing it never loads a model libra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -63,6 +63,37 @@ class WarmupSummary:
             "fallbacks": [f.to_dict() for f in self.fallbacks],
             "shapes": [dict(s) for s in self.shapes],
         }
+
+
+# Seeds of the warm-up samples (their audio is thrown away).
+WARMUP_SEED = 1_000_003
+# Warm-up text, cut to each bucket's size at a word boundary.
+WARMUP_TEXT = (
+    "The old house stood at the end of the lane, where the hedges grew tall and the road "
+    "turned to grass. Nobody had lived there for years, yet every evening a light burned in "
+    "the upper window, and the neighbours, who were sensible people, said it was the moon. "
+    "Then one morning a cart came up the lane with a trunk, a birdcage and a lady in a green "
+    "coat, who paid the driver in silver and went in without looking back."
+)
+def warmup_text(n_chars: int) -> str:
+    """The warm-up text cut to ``n_chars`` at a word boundary."""
+    text = WARMUP_TEXT
+    while len(text) < n_chars:
+        text = f"{text} {WARMUP_TEXT}"
+    cut = text[:n_chars]
+    return cut.rsplit(" ", 1)[0] if " " in cut and len(text) > n_chars else cut
+
+
+def warmup_batches(
+    buckets: Mapping[str, int], samples: int, rows: int
+) -> Iterator[tuple[str, int, list[SynthesisRequest]]]:
+    """(bucket, sample number, requests): ``samples`` batches of ``rows`` per bucket, with texts
+    growing to the bucket's size, so T3 sees the bucket's one shape and S3Gen the token counts
+    its chunks will produce."""
+    for bucket, n_chars in buckets.items():
+        for i in range(samples):
+            text = warmup_text(n_chars * (i + 1) // samples)
+            yield bucket, i, [SynthesisRequest(text, bucket, WARMUP_SEED + i + j) for j in range(rows)]
 
 
 class Voice(Protocol):

@@ -14,10 +14,9 @@ import torch
 
 from ..config import Settings
 from ..constants import SAMPLE_RATE_HZ
-from ..errors import ConfigError
-from .api import Fallback, SynthesisRequest, SynthesisResult, WarmupSummary
+from .api import Fallback, SynthesisRequest, SynthesisResult, WarmupSummary, warmup_batches
 from .checkpoint import Models, load_models, resolve_checkpoint
-from .compile import Guarded, configure_compilation, is_device_failure, is_out_of_memory, short_reason
+from .compile import Guarded, configure_compilation, is_device_failure, is_out_of_memory, pick_device, short_reason
 from .precision import Precision, calibrate_cpu, calibration_path, resolve
 from .s3gen_fast import cast_flow, compile_targets, tokens_to_wavs
 from .t3_decode import (
@@ -35,34 +34,11 @@ from .voice import Voice, prepare_voice
 # S3Gen sees speech-token counts rounded up to this when compiled: few shapes, each
 # compiled once (128 tokens = 5.1 s of audio).
 S3GEN_PAD_MULTIPLE = 128
-# Seeds of the warm-up samples (their audio is thrown away).
-WARMUP_SEED = 1_000_003
-# Warm-up text, cut to each bucket's size at a word boundary.
-WARMUP_TEXT = (
-    "The old house stood at the end of the lane, where the hedges grew tall and the road "
-    "turned to grass. Nobody had lived there for years, yet every evening a light burned in "
-    "the upper window, and the neighbours, who were sensible people, said it was the moon. "
-    "Then one morning a cart came up the lane with a trunk, a birdcage and a lady in a green "
-    "coat, who paid the driver in silver and went in without looking back."
-)
+# On a CPU, S3Gen's matrices are already large for one chunk (2 x ~700 frames through the
+# estimator): batching gains nothing there past a few chunks and loses past 4 (full model,
+# 2 AVX2 cores, fp32: 0.132 audio s/s for 1, 2 or 4 chunks at once, 0.124 for 8).
+S3GEN_CPU_BATCH = 4
 COMPONENTS = ("voice_encoder", "t3", "s3gen", "watermark")
-
-
-def pick_device(requested: str) -> str:
-    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
-    if requested == "auto":
-        return next(device for device, ok in available.items() if ok)
-    if not available[requested]:
-        raise ConfigError(f"engine.device is {requested!r} but PyTorch sees no such device here; use auto or cpu")
-    return requested
-
-
-def warmup_text(n_chars: int) -> str:
-    text = WARMUP_TEXT
-    while len(text) < n_chars:
-        text = f"{text} {WARMUP_TEXT}"
-    cut = text[:n_chars]
-    return cut.rsplit(" ", 1)[0] if " " in cut and len(text) > n_chars else cut
 
 
 class _BatchTooLarge(Exception):
@@ -266,20 +242,12 @@ class ChatterboxEngine:
     ) -> WarmupSummary:
         """Synthesise ``warmup_samples`` batches per bucket, so compilation happens here."""
         self._bucket_chars.update(buckets)
-        n_samples = self.settings.engine.warmup_samples
         start = time.perf_counter()
-        per_bucket: dict[str, list[float]] = {}
-        for bucket, n_chars in buckets.items():
-            per_bucket[bucket] = []
-            for i in range(n_samples):
-                # Growing texts up to the bucket's size: T3 sees the bucket's one shape, S3Gen
-                # the token counts (rounded to S3GEN_PAD_MULTIPLE) its chunks will produce.
-                text = warmup_text(n_chars * (i + 1) // n_samples)
-                rows = self._run_shape(1)
-                requests = [SynthesisRequest(text, bucket, WARMUP_SEED + i + j) for j in range(rows)]
-                per_bucket[bucket].append(sum(r.seconds for r in self.synthesize_batch(requests, voice)))
-                if on_sample is not None:
-                    on_sample(bucket, i)
+        per_bucket: dict[str, list[float]] = {bucket: [] for bucket in buckets}
+        for bucket, i, requests in warmup_batches(buckets, self.settings.engine.warmup_samples, self._run_shape(1)):
+            per_bucket[bucket].append(sum(r.seconds for r in self.synthesize_batch(requests, voice)))
+            if on_sample is not None:
+                on_sample(bucket, i)
         return WarmupSummary(
             samples_per_bucket={b: len(s) for b, s in per_bucket.items()},
             seconds=time.perf_counter() - start,
@@ -365,7 +333,8 @@ class ChatterboxEngine:
         else:
             prefill_len = None  # eager code has no shapes to keep: prefill only the real positions
         return decoder.generate(
-            cond, tokens, sampling, caps=caps, seeds=seeds, prefill_len=prefill_len, cache_len=cache_len
+            cond, tokens, sampling, caps=caps, seeds=seeds, prefill_len=prefill_len, cache_len=cache_len,
+            prefix_key=(voice.id, options.exaggeration),
         )
 
     def conditioning_length(self, voice: Voice) -> int:
@@ -386,9 +355,14 @@ class ChatterboxEngine:
                 seen.append(size)
 
     def vocode(self, tokens: Sequence[torch.Tensor], seeds: Sequence[int], voice: Voice) -> list[np.ndarray]:
-        """S3Gen: B token sequences -> B (samples,) float32 waveforms at 24 kHz, one pass."""
+        """S3Gen: B token sequences -> B (samples,) float32 waveforms at 24 kHz: one pass on an
+        accelerator, passes of :data:`S3GEN_CPU_BATCH` on a CPU."""
         s3gen = self._models.s3gen
         device = s3gen.device
+        step = S3GEN_CPU_BATCH if device.type == "cpu" else len(tokens)
+        if len(tokens) > step:
+            return [wav for i in range(0, len(tokens), step) for wav in self.vocode(tokens[i : i + step],
+                                                                                   seeds[i : i + step], voice)]
         generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
         longest = max(t.numel() for t in tokens)
         pad_to = round_up(longest, S3GEN_PAD_MULTIPLE) if self.settings.engine.compile else None

@@ -1,4 +1,4 @@
-"""torch.compile with a way back: compiled -> eager on the same device, device -> CPU.
+"""Devices and torch.compile with a way back: compiled -> eager on the same device, device -> CPU.
 
 Every step down is a :class:`Fallback`, logged once and reported; the work that failed is
 redone on the next rung, so a fallback never loses a chunk.
@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from ..config import EngineOptions
+from ..errors import ConfigError
 from .api import Fallback
 
 # One compiled graph per bucket shape and per hot function: a handful of buckets and S3Gen
@@ -23,6 +24,15 @@ RECOMPILE_LIMIT = 64
 # Messages of device (not code) failures: allocation, driver, kernel launch.
 _DEVICE_FAILURE_MARKERS = ("CUDA", "cuDNN", "CUBLAS", "cublas", "out of memory", "MPS", "device-side assert", "HIP")
 _REASON_CHARS = 200
+
+
+def pick_device(requested: str) -> str:
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
+    if requested == "auto":
+        return next(device for device, ok in available.items() if ok)
+    if not available[requested]:
+        raise ConfigError(f"engine.device is {requested!r} but PyTorch sees no such device here; use auto or cpu")
+    return requested
 
 
 def short_reason(exc: BaseException) -> str:

@@ -7,19 +7,19 @@ a pair, row 2i conditioned on its text and row 2i+1 not, exactly as chatterbox's
 path runs HF's ``LlamaModel`` (sdpa attention; chatterbox's loop asks for attention maps,
 which forces the slow eager kernels) over a preallocated ``StaticCache``:
 
-* Every row's real prefill (n_i positions) is LEFT-padded to the bucket's prefill length P,
-  so all rows decode into the same cache slot P + t at step t. A (R, C) ``valid`` mask hides
-  each row's pad slots for good; RoPE positions are per row (0..n_i - 1, then n_i + t), so
-  a padded or batched row computes what an unpadded run of its chunk computes. A pad query
-  attends only to itself, so no attention row is empty (some GPU kernels give NaN there).
+* A row's prefill is the voice's conditioning (K positions: speaker, perceiver, emotion; the
+  same for every chunk and both CFG rows), then its text and the speech BOS. The conditioning's
+  keys and values are computed once per voice and copied into slots 0..K-1 of every row; the
+  text is padded on its left up to the bucket's prefill length P, so all rows decode into
+  the same cache slot P + t at step t. A (R, C) ``valid`` mask hides each row's pad slots for
+  good; RoPE positions are per row (0..n_i - 1, then n_i + t), so a padded or batched row
+  computes what an unpadded run of its chunk computes. A pad query attends only to itself, so
+  no attention row is empty (some GPU kernels give NaN there).
 * ``prefill``, ``decode_one_token`` and ``decode_and_sample`` are small functions of tensors
   with a fixed shape per (bucket, batch): each compiles once per shape.
 * Each chunk has its own repetition-penalty history, cap and EOS; the batch ends when every
   chunk has stopped, and the host looks only every :data:`EOS_CHECK_EVERY` steps.
-* Sampling never depends on the other chunks in the batch. ``multinomial``: one generator per
-  chunk and ``torch.multinomial``, the draws chatterbox makes (same seed, same tokens as
-  ``T3.inference``). ``gumbel``: argmax(log p + Gumbel noise) with noise a pure function of
-  (chunk seed, step, token id), so the draw can live inside the compiled step.
+* Sampling (:mod:`.t3_sampling`) never depends on the other chunks in the batch.
 * Prefill and decode may run in different dtypes (two copies of the weights): where bf16 is
   emulated, prefill is compute-bound and wants fp32 while decoding a few rows is
   memory-bound and wants bf16. The prefill's cache is then copied into the decode cache.
@@ -39,14 +39,10 @@ from chatterbox.models.t3.modules.cond_enc import T3Cond
 from chatterbox.tts import punc_norm
 from transformers import AttentionInterface, StaticCache
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
-from transformers.generation.logits_process import (
-    MinPLogitsWarper,
-    RepetitionPenaltyLogitsProcessor,
-    TopPLogitsWarper,
-)
 
 from ..config import SynthesisOptions
 from ..constants import SPEECH_VOCAB_SIZE
+from .t3_sampling import Sampler, Sampling, gumbel_sample, multinomial_sample, seed_keys, vocab_keys
 
 # Host reads the "every chunk stopped" state only this often: up to this many wasted steps
 # per batch, in exchange for no device->host sync on the other steps.
@@ -56,7 +52,6 @@ PREFILL_MULTIPLE = 64
 CACHE_MULTIPLE = 128
 # Beyond the text: [START]/[STOP] text ids, and chatterbox's two speech BOS embeddings.
 EXTRA_PREFILL_POSITIONS = 4
-MASK32 = 0xFFFF_FFFF
 # The attention implementation T3 runs under on the fast path (registered below with HF).
 ATTENTION = "audiobook_tts"
 
@@ -88,108 +83,6 @@ def text_to_tokens(tokenizer, text: str, t3: T3) -> torch.Tensor:
     tokens = tokenizer.text_to_tokens(punc_norm(text)).long()
     tokens = F.pad(tokens, (1, 0), value=t3.hp.start_text_token)
     return F.pad(tokens, (0, 1), value=t3.hp.stop_text_token)
-
-
-@dataclass(frozen=True)
-class Sampling:
-    temperature: float
-    cfg_weight: float
-    repetition_penalty: float
-    min_p: float
-    top_p: float
-    sampler: str = "multinomial"
-
-    @classmethod
-    def from_options(cls, options: SynthesisOptions) -> Sampling:
-        return cls(
-            temperature=options.temperature,
-            cfg_weight=options.cfg_weight,
-            repetition_penalty=options.repetition_penalty,
-            min_p=options.min_p,
-            top_p=options.top_p,
-            sampler=options.sampler,
-        )
-
-
-class Sampler:
-    """Logits (R, V) of the last position -> next-token probabilities (B, V), as chatterbox."""
-
-    def __init__(self, sampling: Sampling) -> None:
-        self.cfg = sampling.cfg_weight > 0
-        self.cfg_weight = sampling.cfg_weight
-        self.temperature = sampling.temperature
-        self.repetition = RepetitionPenaltyLogitsProcessor(penalty=float(sampling.repetition_penalty))
-        self.min_p = MinPLogitsWarper(min_p=sampling.min_p)
-        # top_p = 1 removes nothing; skipping it saves a sort over the vocabulary per step.
-        self.top_p = TopPLogitsWarper(top_p=sampling.top_p) if sampling.top_p < 1.0 else None
-
-    def __call__(self, logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-        # ids: (B, L) tokens so far per chunk, padded with BOS (already in the set: neutral).
-        logits = logits.float()
-        if self.cfg:
-            pair = logits.view(-1, 2, logits.shape[-1])  # (B, [cond, uncond], V)
-            cond, uncond = pair[:, 0], pair[:, 1]
-            logits = cond + self.cfg_weight * (cond - uncond)
-        logits = self.repetition(ids, logits)
-        if self.temperature != 1.0:
-            logits = logits / self.temperature
-        logits = self.min_p(ids, logits)
-        if self.top_p is not None:
-            logits = self.top_p(ids, logits)
-        return torch.softmax(logits, dim=-1)
-
-
-# ---- counter-based Gumbel noise --------------------------------------------------------
-
-
-def _mul32(x: torch.Tensor, c: int) -> torch.Tensor:
-    """(x * c) mod 2^32 for int64 x in [0, 2^32): c split in 16-bit halves, so every
-    product stays below 2^48 (no int64 overflow on any backend)."""
-    lo, hi = c & 0xFFFF, c >> 16
-    return (x * lo + (((x * hi) & 0xFFFF) << 16)) & MASK32
-
-
-def lowbias32(x: torch.Tensor) -> torch.Tensor:
-    """Chris Wellons' lowbias32 mixer: a bijection on 32-bit ints (held in int64 tensors)."""
-    x = x ^ (x >> 16)
-    x = _mul32(x, 0x7FEB352D)
-    x = x ^ (x >> 15)
-    x = _mul32(x, 0x846CA68B)
-    return x ^ (x >> 16)
-
-
-def seed_keys(seeds: Sequence[int], device: torch.device | str) -> torch.Tensor:
-    """(B, 1) 32-bit keys from non-negative seeds (up to 63 bits)."""
-    s = torch.tensor([int(v) & ((1 << 63) - 1) for v in seeds], dtype=torch.long, device=device)
-    lo, hi = s & MASK32, (s >> 32) & MASK32
-    return lowbias32(lo ^ lowbias32(hi ^ 0x9E3779B9))[:, None]
-
-
-def vocab_keys(vocab: int, device: torch.device | str) -> torch.Tensor:
-    """(V,) distinct 32-bit keys for the token ids (computed once per decoder)."""
-    return lowbias32((torch.arange(vocab, device=device) + 0x85EBCA6B) & MASK32)
-
-
-def uniform_noise(keys: torch.Tensor, step: torch.Tensor, vkeys: torch.Tensor) -> torch.Tensor:
-    """(B, V) float32 in (0, 1), a pure function of (chunk key, step, token id).
-
-    23 bits, u = (k + 0.5) / 2^23: exact in float32, so never 0 or 1 (with 24 bits the top
-    value would round to 1.0 and its Gumbel noise to +inf).
-    """
-    base = lowbias32(keys ^ lowbias32(step.view(1, 1) & MASK32))  # (B, 1)
-    h = lowbias32(base ^ vkeys)  # (B, V)
-    return ((h >> 9).float() + 0.5) * 2.0**-23
-
-
-def gumbel_sample(probs: torch.Tensor, keys: torch.Tensor, step: torch.Tensor, vkeys: torch.Tensor) -> torch.Tensor:
-    """probs (B, V) -> tokens (B, 1): argmax(log p + Gumbel), one draw from each row's p."""
-    gumbel = -torch.log(-torch.log(uniform_noise(keys, step, vkeys)))
-    return (torch.log(probs) + gumbel).argmax(dim=-1, keepdim=True)  # log 0 = -inf never wins
-
-
-def multinomial_sample(probs: torch.Tensor, generators: Sequence[torch.Generator]) -> torch.Tensor:
-    """probs (B, V) -> tokens (B, 1), row i drawn with its chunk's own generator."""
-    return torch.cat([torch.multinomial(probs[i : i + 1], 1, generator=g) for i, g in enumerate(generators)])
 
 
 # ---- the compilable steps ------------------------------------------------------------------
@@ -229,16 +122,16 @@ def attention_mask(valid: torch.Tensor, cache_position: torch.Tensor) -> torch.T
 
 
 def prefill(
-    t3: T3, cache: StaticCache, embeds: torch.Tensor, valid: torch.Tensor, position_ids: torch.Tensor,
-    ids: torch.Tensor, sampler: Sampler,
+    t3: T3, cache: StaticCache, embeds: torch.Tensor, cache_position: torch.Tensor, valid: torch.Tensor,
+    position_ids: torch.Tensor, ids: torch.Tensor, sampler: Sampler,
 ) -> torch.Tensor:
-    """embeds (R, P, D) left-padded, valid (R, cache length), position_ids (R, P) -> probs (B, V)."""
-    cache_position = torch.arange(embeds.shape[1], device=embeds.device)
+    """embeds (R, L, D) padded on the left, written at cache_position (L,); valid (R, cache length),
+    position_ids (R, L) -> probs (B, V) of the first speech token."""
     hidden = t3.tfmr(
         inputs_embeds=embeds, attention_mask=attention_mask(valid, cache_position), position_ids=position_ids,
         past_key_values=cache, cache_position=cache_position, use_cache=True,
     )
-    return sampler(t3.speech_head(hidden.last_hidden_state[:, -1]), ids)  # left-padded: P - 1 is real
+    return sampler(t3.speech_head(hidden.last_hidden_state[:, -1]), ids)  # padded on the left: the last is real
 
 
 def decode_one_token(
@@ -296,6 +189,7 @@ class T3Decoder:
             self.decode_one_token = wrap("t3.decode_one_token", decode_one_token)
         self._caches: dict[tuple[int, int, torch.dtype], StaticCache] = {}
         self._vkeys: torch.Tensor | None = None
+        self._prefixes: dict[object, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         # The benchmark sets a (synchronising) clock to learn how long each prefill took.
         self.clock: Callable[[], float] | None = None
         self.last_prefill_s = 0.0
@@ -313,18 +207,38 @@ class T3Decoder:
             self._caches[key] = cache
         return self._caches[key]
 
-    def _embed(self, cond: T3Cond, text_tokens: torch.Tensor, cfg_weight: float) -> torch.Tensor:
-        """One chunk's real prefill embeddings (rows per chunk, n, D) in the prefill model."""
+    def _embed(self, cond: T3Cond, text_tokens: torch.Tensor, cfg_weight: float) -> tuple[torch.Tensor, int]:
+        """One chunk's real prefill embeddings (rows per chunk, n, D) in the prefill model, and
+        how many of the n lead positions are the voice's conditioning."""
         t3, hp = self.prefill_t3, self.prefill_t3.hp
         rows = 2 if cfg_weight > 0 else 1
         text = text_tokens.to(t3.device).expand(rows, -1)
         bos = torch.full((1, 1), hp.start_speech_token, dtype=torch.long, device=t3.device)
-        embeds, _ = t3.prepare_input_embeds(
+        embeds, n_cond = t3.prepare_input_embeds(
             t3_cond=cond, text_tokens=text, speech_tokens=bos.expand(rows, 1), cfg_weight=cfg_weight
         )
         # chatterbox's loop feeds one more BOS (position 0) after prepare_input_embeds' own.
         bos_embed = t3.speech_emb(bos) + t3.speech_pos_emb.get_fixed_embedding(0)
-        return torch.cat([embeds, bos_embed.expand(rows, -1, -1)], dim=1)
+        return torch.cat([embeds, bos_embed.expand(rows, -1, -1)], dim=1), n_cond
+
+    def _prefix(self, embeds: torch.Tensor, key: object) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Keys and values (1, heads, K, head dim) per layer of the conditioning embeds (1, K, D),
+        by the prefill model; kept per ``key`` (voice and exaggeration), None: not kept."""
+        model = self.prefill_t3
+        if key is not None and key in self._prefixes:
+            return self._prefixes[key]
+        n = embeds.shape[1]
+        cache = StaticCache(config=model.cfg, max_cache_len=n)
+        positions = torch.arange(n, device=embeds.device)
+        valid = torch.ones(1, n, dtype=torch.bool, device=embeds.device)
+        model.tfmr(
+            inputs_embeds=embeds, attention_mask=attention_mask(valid, positions), position_ids=positions[None],
+            past_key_values=cache, cache_position=positions, use_cache=True,
+        )
+        prefix = [(layer.keys.clone(), layer.values.clone()) for layer in cache.layers]
+        if key is not None:
+            self._prefixes[key] = prefix
+        return prefix
 
     @contextlib.contextmanager
     def _our_attention(self) -> Iterator[None]:
@@ -348,40 +262,50 @@ class T3Decoder:
         seeds: Sequence[int],
         prefill_len: int | None = None,
         cache_len: int | None = None,
+        prefix_key: object = None,
     ) -> list[Decoded]:
         """texts: B token tensors (1, N_i) -> B results, chunk i capped at caps[i] tokens and
         drawn from seeds[i]. Lengths default to the exact sizes. ``cond`` is in the prefill
-        model's dtype and device."""
+        model's dtype and device; ``prefix_key`` names it (voice, exaggeration), so that its
+        keys and values are computed once."""
         with self._our_attention():
-            return self._generate(cond, texts, sampling, caps, seeds, prefill_len, cache_len)
+            return self._generate(cond, texts, sampling, caps, seeds, prefill_len, cache_len, prefix_key)
 
-    def _generate(self, cond, texts, sampling, caps, seeds, prefill_len, cache_len) -> list[Decoded]:
+    def _generate(self, cond, texts, sampling, caps, seeds, prefill_len, cache_len, prefix_key) -> list[Decoded]:
         t3, hp = self.t3, self.t3.hp
         device = t3.device
         started = self.clock() if self.clock else 0.0
         n_chunks = len(texts)
-        chunk_embeds = [self._embed(cond, text, sampling.cfg_weight) for text in texts]
-        per_chunk = chunk_embeds[0].shape[0]
-        n_real = torch.tensor([e.shape[1] for e in chunk_embeds for _ in range(per_chunk)], device=device)  # (R,)
+        embedded = [self._embed(cond, text, sampling.cfg_weight) for text in texts]
+        K = embedded[0][1]  # the conditioning's positions, the same for every chunk of the voice
+        texts_embeds = [e[:, K:] for e, _ in embedded]  # (rows per chunk, m_i, D): text and BOS
+        per_chunk = texts_embeds[0].shape[0]
+        n_real = torch.tensor([K + e.shape[1] for e in texts_embeds for _ in range(per_chunk)], device=device)  # (R,)
         max_cap = max(caps)
-        P = max(prefill_len or 0, max(e.shape[1] for e in chunk_embeds))
+        P = max(prefill_len or 0, K + max(e.shape[1] for e in texts_embeds))
         C = max(cache_len or 0, P + max_cap)
         rows = n_chunks * per_chunk
 
-        embeds = torch.cat([F.pad(e, (0, 0, P - e.shape[1], 0)) for e in chunk_embeds])  # (R, P, D)
-        start = (P - n_real)[:, None]  # (R, 1): each row's first real slot
-        valid = torch.arange(C, device=device)[None] >= start  # (R, C)
-        prefill_positions = (torch.arange(P, device=device)[None] - start).clamp(min=0)  # (R, P)
+        embeds = torch.cat([F.pad(e, (0, 0, P - K - e.shape[1], 0)) for e in texts_embeds])  # (R, P - K, D)
+        pad = (P - n_real)[:, None]  # (R, 1): slots between the conditioning and each row's text
+        slots = torch.arange(C, device=device)[None]
+        valid = (slots < K) | (slots >= K + pad)  # (R, C)
+        text_positions = K + (torch.arange(P - K, device=device)[None] - pad).clamp(min=0)  # (R, P - K)
         position_ids = n_real[:, None].clone()  # (R, 1): RoPE position of the first decode step
+        prefill_slots = torch.arange(K, P, device=device)
         # Tokens so far for the repetition penalty, BOS first; unused slots hold BOS too.
         ids = torch.full((n_chunks, C), hp.start_speech_token, dtype=torch.long, device=device)
         sampler = Sampler(sampling)
         cache = self._cache(t3, rows, C)
-        if self.prefill_t3 is t3:
-            probs = self.prefill(t3, cache, embeds, valid, prefill_positions, ids, sampler)
-        else:
-            first = self._cache(self.prefill_t3, rows, P)
-            probs = self.prefill(self.prefill_t3, first, embeds, valid[:, :P], prefill_positions, ids, sampler)
+        # Prefill into the decode cache, or into a cache of the prefill model's dtype and copy.
+        first, first_len = (cache, C) if self.prefill_t3 is t3 else (self._cache(self.prefill_t3, rows, P), P)
+        for (k, v), layer in zip(self._prefix(embedded[0][0][:1, :K], prefix_key), first.layers):
+            layer.keys[:, :, :K] = k
+            layer.values[:, :, :K] = v
+        probs = self.prefill(
+            self.prefill_t3, first, embeds, prefill_slots, valid[:, :first_len], text_positions, ids, sampler
+        )
+        if first is not cache:
             for src, dst in zip(first.layers, cache.layers):
                 dst.keys[:, :, :P].copy_(src.keys)
                 dst.values[:, :, :P].copy_(src.values)
