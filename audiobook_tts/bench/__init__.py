@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import gc
-import platform
 import resource
 import statistics
 import sys
@@ -38,7 +37,7 @@ from ..config import ModelOptions, Settings
 from ..constants import SAMPLE_RATE_HZ
 from ..engine.chatterbox_engine import ChatterboxEngine
 from ..engine.checkpoint import load_models, resolve_checkpoint
-from ..engine.precision import bf16_native, cpu_capability
+from ..engine.precision import bf16_native, cpu_capability, cpu_model
 from ..engine.t3_decode import text_to_tokens
 from ..engine.voice import Voice
 from .runs import BENCH_TEXT, Run, eos_disabled, ours_run, stock_run
@@ -111,16 +110,6 @@ def summarise(runs: list[Run], warmup_s: float, prefill_positions: int) -> dict:
         "tokens_generated": [r.n_generated for r in runs],
         "tokens_vocoded": [r.n_vocoded for r in runs],
     }
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def peak_rss_mb() -> float:

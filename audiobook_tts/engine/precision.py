@@ -137,20 +137,21 @@ def resolve(
 def calibration_path(cache_dir: Path, model_id: str, batch_size: int) -> Path:
     """One file per machine, torch build, thread count, model and batch size."""
     key = json.dumps([
-        CALIBRATION_VERSION, platform.machine(), platform.processor(), _cpu_model(), cpu_capability(),
+        CALIBRATION_VERSION, platform.machine(), platform.processor(), cpu_model(), cpu_capability(),
         bf16_native(), torch.__version__, torch.get_num_threads(), model_id, batch_size,
     ])
     return cache_dir / "calibration" / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name as /proc/cpuinfo gives it (elsewhere, what platform knows)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return ""
+    return platform.processor() or platform.machine()
 
 
 def _cached(path: Path | None, calibrate: Calibrate) -> dict[str, dict[str, float]]:
