@@ -34,10 +34,11 @@ from .voice import Voice, prepare_voice
 # S3Gen sees speech-token counts rounded up to this when compiled: few shapes, each
 # compiled once (128 tokens = 5.1 s of audio).
 S3GEN_PAD_MULTIPLE = 128
-# On a CPU, S3Gen's matrices are already large for one chunk (2 x ~700 frames through the
-# estimator): batching gains nothing there past a few chunks and loses past 4 (full model,
-# 2 AVX2 cores, fp32: 0.132 audio s/s for 1, 2 or 4 chunks at once, 0.124 for 8).
-S3GEN_CPU_BATCH = 4
+# On a CPU, S3Gen's matrices are already large for one chunk (2 x ~650 frames through the
+# estimator): batching never measured clearly faster there (full model, 2 cores, 150 tokens; audio s
+# per s at batch 1 / 8 / 16: AVX2 0.267 / 0.247 / 0.256, native bf16 0.453 / 0.450 / 0.393, and 0.462 at 4),
+# so a CPU vocodes one chunk per pass and batches only T3. Accelerators take the whole batch.
+S3GEN_CPU_BATCH = 1
 COMPONENTS = ("voice_encoder", "t3", "s3gen", "watermark")
 
 
