@@ -68,7 +68,7 @@ def _root(
 
 # --------------------------------------------------------------------------- chapters / plan
 
-BookArg = typer.Argument(..., help="The book: .epub, .txt or .md.", show_default=False)
+BookArg = typer.Argument(..., help="The book: .epub, .pdf, .txt or .md.", show_default=False)
 ProfileOpt = typer.Option("default", "--profile", "-p", help="Profile name (configs/NAME.toml) or path to a TOML file.")
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 

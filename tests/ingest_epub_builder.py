@@ -37,7 +37,7 @@ class Doc:
 @dataclass
 class Toc:
     title: str
-    href: str
+    href: str  # "" in a nav: a heading that links nowhere (<span>)
     children: list[Toc] = field(default_factory=list)
 
 
@@ -57,6 +57,10 @@ def write_epub(
     extra_files: dict[str, bytes] | None = None,
     opf_folder: str = "OEBPS",
     ncx_href: str = "toc.ncx",
+    nav_attrs: str = 'epub:type="toc"',  # attributes of the nav that holds the TOC
+    nav: str | None = None,  # the whole nav document, instead of one built from ``toc``
+    ncx_toc: list[Toc] | None = None,  # version 3: also an NCX, with this TOC
+    compress: int = zipfile.ZIP_STORED,
 ) -> Path:
     """Write an EPUB: ``version`` 3 gets a nav document (TOC + landmarks), 2 an NCX and a guide."""
     toc = toc if toc is not None else [Toc(d.title or d.href, d.href) for d in docs]
@@ -73,8 +77,12 @@ def write_epub(
     files: dict[str, bytes] = {}
     if version == 3:
         manifest.append('<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>')
-        files["nav.xhtml"] = _nav(toc, landmarks).encode()
+        files["nav.xhtml"] = (nav if nav is not None else _nav(toc, landmarks, nav_attrs)).encode()
         spine_attr, guide_xml = "", ""
+        if ncx_toc is not None:
+            manifest.append(f'<item id="ncx" href="{ncx_href}" media-type="application/x-dtbncx+xml"/>')
+            files[ncx_href] = _ncx(ncx_toc, ncx_href).encode()
+            spine_attr = ' toc="ncx"'
     else:
         manifest.append(f'<item id="ncx" href="{ncx_href}" media-type="application/x-dtbncx+xml"/>')
         files[ncx_href] = _ncx(toc, ncx_href).encode()
@@ -89,7 +97,7 @@ def write_epub(
         f"</metadata><manifest>{''.join(manifest)}</manifest><spine{spine_attr}>{''.join(spine)}</spine>"
         f"{guide_xml}</package>"
     )
-    with zipfile.ZipFile(path, "w") as z:
+    with zipfile.ZipFile(path, "w", compression=compress) as z:
         z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
         z.writestr(
             "META-INF/container.xml",
@@ -109,17 +117,18 @@ def write_epub(
     return path
 
 
-def _nav(toc: list[Toc], landmarks: list[tuple[str, str]]) -> str:
+def _nav(toc: list[Toc], landmarks: list[tuple[str, str]], nav_attrs: str) -> str:
     def items(entries: list[Toc]) -> str:
         out = []
         for e in entries:
             sub = f"<ol>{items(e.children)}</ol>" if e.children else ""
-            out.append(f'<li><a href="{e.href}">{escape(e.title)}</a>{sub}</li>')
+            label = f'<a href="{e.href}">{escape(e.title)}</a>' if e.href else f"<span>{escape(e.title)}</span>"
+            out.append(f"<li>{label}{sub}</li>")
         return "".join(out)
 
     marks = "".join(f'<li><a epub:type="{t}" href="{h}">{t}</a></li>' for t, h in landmarks)
     landmarks_nav = f'<nav epub:type="landmarks"><ol>{marks}</ol></nav>' if landmarks else ""
-    return page(f'<nav epub:type="toc"><h1>Contents</h1><ol>{items(toc)}</ol></nav>{landmarks_nav}', title="Contents")
+    return page(f"<nav {nav_attrs}><h1>Contents</h1><ol>{items(toc)}</ol></nav>{landmarks_nav}", title="Contents")
 
 
 def _ncx(toc: list[Toc], ncx_href: str) -> str:

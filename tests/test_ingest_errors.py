@@ -37,19 +37,19 @@ def test_missing_file(tmp_path):
 
 
 def test_directory(tmp_path):
-    assert _error(tmp_path) == f"{tmp_path} is a directory, not a book file (.epub, .txt, .md, .markdown)"
+    assert _error(tmp_path) == f"{tmp_path} is a directory, not a book file (.epub, .pdf, .txt, .md, .markdown)"
 
 
 def test_unsupported_extension(tmp_path):
-    pdf = tmp_path / "book.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    assert _error(pdf) == f"{pdf} has an unsupported file type '.pdf'; supported: .epub, .txt, .md, .markdown"
+    doc = tmp_path / "book.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0")
+    assert _error(doc) == f"{doc} has an unsupported file type '.doc'; supported: .epub, .pdf, .txt, .md, .markdown"
 
 
 def test_no_extension(tmp_path):
     bare = tmp_path / "book"
     bare.write_text("text")
-    assert _error(bare) == f"{bare} has an unsupported file type (no extension); supported: .epub, .txt, .md, .markdown"
+    assert _error(bare) == f"{bare} has an unsupported file type (no extension); supported: .epub, .pdf, .txt, .md, .markdown"
 
 
 @pytest.mark.parametrize("name", ["e.epub", "e.txt", "e.md"])
@@ -99,12 +99,14 @@ def test_epub_with_opf_missing_its_parts(tmp_path):
     assert _error(path) == f"{path} is not a valid EPUB: its package document (OPF) has no <manifest>"
 
 
-def test_epub_with_malformed_nav(tmp_path):
-    # ebooklib only finds a nav whose epub:type is exactly "toc"; without one it fails inside.
-    path = write_epub(tmp_path / "b.epub", [Doc("a.xhtml", "<p>Text.</p>")])
+def test_epub_whose_spine_names_a_missing_ncx(tmp_path):
+    # A nav without epub:type="toc" is read now (tests/test_ingest_epub_toc.py); a spine whose
+    # toc attribute names no manifest item still stops ebooklib.
+    path = write_epub(tmp_path / "b.epub", [Doc("a.xhtml", "<p>Text.</p>")], version=2)
     with zipfile.ZipFile(path) as z:
         files = {n: z.read(n) for n in z.namelist()}
-    files["OEBPS/nav.xhtml"] = files["OEBPS/nav.xhtml"].replace(b'epub:type="toc"', b"")
+    assert b'toc="ncx"' in files["OEBPS/content.opf"]
+    files["OEBPS/content.opf"] = files["OEBPS/content.opf"].replace(b'toc="ncx"', b'toc="nope"')
     path.unlink()
     _zip(path, files)
     assert _error(path) == f"{path} is not a valid EPUB: its package or navigation document is malformed"

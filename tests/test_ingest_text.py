@@ -58,6 +58,14 @@ def test_encodings_decode_to_the_same_book(tmp_path, encoding):
         "Part 2",
         "PROLOGUE",
         "Epilogue",
+        "Chapter the First",
+        "CHAPTER THE LAST",
+        "Chapter Twenty-First",
+        "CHAPTER I.",
+        "BOOK I.",
+        "PART ONE",
+        "Part the Second",
+        "Stave III: The Second of the Three Spirits",
     ],
 )
 def test_heading_styles_start_chapters(tmp_path, heading):
@@ -76,6 +84,27 @@ def test_sentences_that_start_like_headings_are_text(tmp_path, line):
     path.write_text(f"Chapter 1\n\nIt began.\n\n{line}\n\nIt ended.\n")
     book = load_book(path)
     assert [(c.title, c.paragraphs) for c in book.chapters] == [("Chapter 1", ("It began.", line, "It ended."))]
+
+
+@pytest.mark.parametrize(
+    "text, titles",
+    [
+        ("BOOK ONE\n\nChapter I\n\nIt began.\n\nChapter II\n\nIt went on.\n\nBOOK TWO\n\nChapter I\n\nIt ended.\n",
+         ["BOOK ONE: Chapter I", "Chapter II", "BOOK TWO: Chapter I"]),
+        ("Book One\n\nCHAPTER THE FIRST\n\nIt began.\n", ["Book One: CHAPTER THE FIRST"]),
+        ("PART ONE\n\nCHAPTER I.\n\nIt began.\n\nPART TWO\n\nCHAPTER II.\n\nIt went on.\n",
+         ["PART ONE: CHAPTER I.", "PART TWO: CHAPTER II."]),
+        ("Part the First\n\nChapter I\n\nIt began.\n\nPart the Second\n\nChapter II\n\nIt went on.\n",
+         ["Part the First: Chapter I", "Part the Second: Chapter II"]),
+        ("BOOK I.\n\nCHAPTER I.\n\nIt began.\n", ["BOOK I. CHAPTER I."]),
+        # A part with text of its own is a chapter; nothing is carried.
+        ("PART ONE\n\nA prologue to the part.\n\nChapter 1\n\nIt began.\n", ["PART ONE", "Chapter 1"]),
+    ],
+)
+def test_book_and_part_headings_carry_into_the_next_chapter(tmp_path, text, titles):
+    path = tmp_path / "parts.txt"
+    path.write_text(text)
+    assert _titles(load_book(path)) == titles
 
 
 def test_heading_followed_by_first_line_of_text(tmp_path):
@@ -122,6 +151,43 @@ def test_gutenberg_header_footer_and_contents(tmp_path):
     assert book.skipped == ("text before the first chapter", "CONTENTS")
     kept = load_book(path, include_front_matter=True)
     assert [(c.title, c.kind) for c in kept.chapters[:2]] == [("TEST BOOK", "front"), ("CONTENTS", "front")]
+
+
+LICENCE = (
+    "Updated editions will replace the previous one--the old editions will be renamed.\n\n"
+    "START: FULL LICENSE\n\nTHE FULL PROJECT GUTENBERG LICENSE\n\nSection 1. General Terms of Use\n"
+)
+
+
+@pytest.mark.parametrize(
+    "head, tail",
+    [
+        # The current form.
+        ("*** START OF THE PROJECT GUTENBERG EBOOK TEST ***", "*** END OF THE PROJECT GUTENBERG EBOOK TEST ***"),
+        # The 2000s form, with the "End of the Project Gutenberg EBook" line before the marker.
+        (
+            "*** START OF THIS PROJECT GUTENBERG EBOOK TEST ***",
+            "End of the Project Gutenberg EBook of Test, by Jane Doe\n\n"
+            "*** END OF THIS PROJECT GUTENBERG EBOOK TEST ***",
+        ),
+        ("***START OF THE PROJECT GUTENBERG EBOOK TEST***", "***END OF THE PROJECT GUTENBERG EBOOK TEST***"),
+        # The 1990s form: the small print first, then the text, then only an "End of" line.
+        (
+            "**Welcome To The World of Free Plain Vanilla Electronic Texts**\n\n"
+            "*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*",
+            "End of The Project Gutenberg Etext of Test",
+        ),
+        # No start marker at all, but the trailer is there.
+        ("", "End of Project Gutenberg's Test, by Jane Doe"),
+    ],
+)
+def test_gutenberg_header_and_licence_forms(tmp_path, head, tail):
+    path = tmp_path / "pg.txt"
+    path.write_text(f"The Project Gutenberg EBook of Test\n\nTitle: Test\n\n{head}\n\n{STORY}\n{tail}\n\n{LICENCE}")
+    book = load_book(path)
+    assert _titles(book) == ["CHAPTER I. THE START", "CHAPTER II. The End"]
+    assert book.chapters[-1].paragraphs == ("And that was that.",)
+    assert "Gutenberg" not in " ".join(p for c in book.chapters for p in c.paragraphs)
 
 
 def test_contents_list_of_parts_does_not_leak_into_titles(tmp_path):

@@ -1,4 +1,4 @@
-"""Book ingest: EPUB, plain text or Markdown -> :class:`Book` (metadata + narrated chapters)."""
+"""Book ingest: EPUB, PDF, plain text or Markdown -> :class:`Book` (metadata + narrated chapters)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .model import Book, BookMeta, Chapter
 
 __all__ = ["Book", "BookMeta", "Chapter", "SUPPORTED_SUFFIXES", "load_book"]
 
-SUPPORTED_SUFFIXES = (".epub", ".txt", ".md", ".markdown")
+SUPPORTED_SUFFIXES = (".epub", ".pdf", ".txt", ".md", ".markdown")
 
 
 def load_book(path: str | os.PathLike, *, include_front_matter: bool = False) -> Book:
@@ -37,6 +37,10 @@ def _read(path: Path, suffix: str, include_front_matter: bool) -> Book:
         from .epub import read_epub
 
         return read_epub(path, include_front_matter=include_front_matter)
+    if suffix == ".pdf":
+        from .pdf import read_pdf  # pypdf is imported here only, so that --help stays instant
+
+        return read_pdf(path, include_front_matter=include_front_matter)
     if suffix == ".txt":
         from .plaintext import read_text
 

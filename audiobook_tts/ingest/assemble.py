@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .matter import is_part_title, join_title
+from .matter import is_part_title, join_title, words
 from .model import KIND_BACK, KIND_BODY, KIND_FRONT, Chapter
 
 
@@ -58,8 +58,13 @@ def _carry_part_titles(drafts: list[Draft]) -> list[Draft]:
         if not draft.matter and not draft.paragraphs and draft.title and is_part_title(draft.title):
             pending = draft.title
             continue
-        if pending and not draft.matter and draft.paragraphs:
+        if pending and not draft.matter and draft.paragraphs and not _starts_with(draft.title or "", pending):
+            # A nested TOC may have put the part's title there already ("Part One: I").
             draft.title = join_title([pending, draft.title or ""])
         pending = None
         out.append(draft)
     return out
+
+
+def _starts_with(title: str, prefix: str) -> bool:
+    return words(title)[: len(words(prefix))] == words(prefix)

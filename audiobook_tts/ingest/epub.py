@@ -1,9 +1,24 @@
-"""EPUB 2/3 -> Book: spine order, TOC titles, front/back matter recognition, metadata, cover."""
+"""EPUB 2/3 -> Book: spine order, TOC titles, front/back matter recognition, metadata, cover.
+
+Which table of contents: the EPUB 3 nav document's (its ``epub:type="toc"`` nav, else its first
+other nav, else its first list) when any of its links reaches a spine document; otherwise the
+NCX's under the same test; otherwise none, and titles come from headings. The nav is what EPUB 3
+makes authoritative; the NCX is a fallback for an empty or broken nav, or one whose links point
+at files the book does not have. An entry whose link reaches no spine document is kept only as
+a heading over its children (toc.py).
+
+How the TOC cuts the text: an entry starts a chapter where it points (a whole file, or the
+element its fragment names, wherever it stands); text before a file's first entry belongs to the
+chapter already open, and so does a spine file that no entry names, unless it opens with its own
+heading (h1-h3) or follows front/back matter: then it is a chapter of its own, titled by its
+heading or "Chapter N". Nothing in the spine goes unread but matter. Titles follow ``toc.py``.
+"""
 
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -28,10 +43,18 @@ from .matter import (
     words,
 )
 from .model import KIND_BACK, KIND_BODY, KIND_FRONT, Book
+from .toc import Node, titled_targets
 
 _DOCUMENT_TYPES = frozenset({"application/xhtml+xml", "text/html"})
 # A heading group longer than this is not a title (a poem set in <h3>s, say).
 _MAX_HEADING_BLOCKS = 3
+# Navs of a nav document that are not the table of contents.
+_OTHER_NAV_TYPES = frozenset({"landmarks", "page-list", "doc-pagelist", "loi", "lot", "loa", "lov"})
+
+# A link with a scheme (https:, mailto:) leads out of the book.
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+_Target = tuple[str, str | None]  # (spine href relative to the OPF folder, fragment)
 
 
 def read_epub(path: Path, *, include_front_matter: bool) -> Book:
@@ -39,14 +62,16 @@ def read_epub(path: Path, *, include_front_matter: bool) -> Book:
     book = load_package(path)
     meta = read_meta(book, path)
 
-    docs: list[_Doc] = []
-    for linear_only in (True, False):
-        # Non-linear items (pop-up notes, cover pages) are read only when nothing else has text.
-        docs = _documents(book, linear_only=linear_only)
-        if any(d.blocks for d in docs):
-            break
+    nav = _nav_document(book, path)
+    spine = _spine_items(book)
+    tree = _toc_tree(book, path, nav, {href for href, _, _ in spine})
+    docs = _documents(path, spine, tree, _landmarks(book, nav))
+    # Non-linear items (pop-up notes, cover pages) are read only when nothing else has text.
+    linear = [d for d in docs if d.linear]
+    docs = linear if any(d.blocks for d in linear) else docs
     if not any(d.blocks for d in docs):
         raise BookError(f"{path} contains no readable text")
+    _assign_entries(docs, tree)
     _cut_gutenberg_boilerplate(docs)
 
     chapters, skipped = finish(_drafts(docs, meta.title), include_front_matter=include_front_matter)
@@ -55,45 +80,73 @@ def read_epub(path: Path, *, include_front_matter: bool) -> Book:
     return Book(path=path, format="epub", meta=meta, chapters=chapters, skipped=skipped)
 
 
+def _parse(path: Path, name: str, content: bytes):
+    try:
+        return xhtml.parse(content)
+    except xhtml.UnsafeDocumentError as exc:
+        raise BookError(f"{path} is not a safe EPUB: {name} {exc}") from None
+
+
 # --- documents ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    fragment: str | None
+    title: str  # as the chapter list shows it, with a parent's title in front where toc.py says
+    own: str  # the entry's own words in the TOC
 
 
 @dataclass
 class _Doc:
     href: str
+    linear: bool
     blocks: list[xhtml.Block | xhtml.Anchor]
-    entries: list[tuple[str | None, str]]  # (fragment, TOC title), TOC order
     types: set[str]  # epub:type/role of the body and its top-level sections, plus landmarks/guide
     body_types: set[str]  # epub:type/role of <body> alone (frontmatter/bodymatter/backmatter)
     head_title: str
     is_nav: bool
     before_body_start: bool
+    entries: list[_Entry] = field(default_factory=list)  # TOC order
     matter: bool = False
     label: str = ""
 
 
-def _documents(book, *, linear_only: bool) -> list[_Doc]:
-    from ebooklib import epub
-
-    toc = _toc_entries(book)
-    landmarks, body_start = _landmarks(book)
-    docs = []
-    seen_body_start = body_start is None
+def _spine_items(book) -> list[tuple[str, bool, object]]:
+    """(href, linear, item) of every content document in the spine, in reading order."""
+    items = []
     for idref, linear in book.spine:
         item = book.get_item_with_id(idref)
-        if item is None or (item.media_type not in _DOCUMENT_TYPES) or (linear_only and linear == "no"):
-            continue
-        href = posixpath.normpath(item.file_name)
+        if item is not None and item.media_type in _DOCUMENT_TYPES:
+            items.append((posixpath.normpath(item.file_name), linear != "no", item))
+    return items
+
+
+def _documents(
+    path: Path,
+    spine: list[tuple[str, bool, object]],
+    tree: list[Node[_Target]],
+    marks: tuple[dict[str, set[str]], str | None],
+) -> list[_Doc]:
+    from ebooklib import epub
+
+    landmarks, body_start = marks
+    anchors: dict[str, set[str]] = {}
+    for node in _walk(tree):
+        if node.target is not None and node.target[1]:
+            anchors.setdefault(node.target[0], set()).add(node.target[1])
+    docs = []
+    seen_body_start = body_start is None
+    for href, linear, item in spine:
         seen_body_start = seen_body_start or href == body_start
-        entries = toc.get(href, [])
-        soup = xhtml.parse(item.content)  # get_content() would rebuild <head> without <title>
+        soup = _parse(path, href, item.content)  # get_content() would rebuild <head> without <title>
         body = soup.find("body") or soup
         title_tag = soup.find("title")
         docs.append(
             _Doc(
                 href=href,
-                blocks=xhtml.blocks(body, frozenset(f for f, _ in entries if f)),
-                entries=entries,
+                linear=linear,
+                blocks=xhtml.blocks(body, frozenset(anchors.get(href, ()))),
                 types=_top_types(body) | landmarks.get(href, set()),
                 body_types=xhtml.semantic_types(body) if body.name == "body" else set(),
                 head_title=collapse(title_tag.get_text()) if title_tag is not None else "",
@@ -117,53 +170,148 @@ def _top_types(body) -> set[str]:
     return types
 
 
-def _toc_entries(book) -> dict[str, list[tuple[str | None, str]]]:
-    """Spine href -> [(fragment or None, title)], from the EPUB 3 nav or else the NCX."""
+# --- table of contents --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _NavDocument:
+    soup: object
+    folder: str  # where its links are relative to (relative to the OPF folder)
+
+
+def _nav_document(book, path: Path) -> _NavDocument | None:
     from ebooklib import epub
 
-    has_nav = any(isinstance(i, epub.EpubNav) for i in book.get_items())
-    # ebooklib resolves nav hrefs against the nav's folder, but leaves NCX hrefs as written,
-    # relative to the NCX file.
+    nav = next((i for i in book.get_items() if isinstance(i, epub.EpubNav)), None)
+    if nav is None:
+        return None
+    return _NavDocument(_parse(path, nav.file_name, nav.content), posixpath.dirname(nav.file_name))
+
+
+def _toc_tree(book, path: Path, nav: _NavDocument | None, spine: set[str]) -> list[Node[_Target]]:
+    """The nav's TOC if any of its links reaches a spine document, else the NCX's, else none."""
+    for read in (lambda: _nav_tree(nav, spine), lambda: _ncx_tree(book, path, spine)):
+        tree = read()
+        if any(node.target is not None for node in _walk(tree)):
+            return tree
+    return []
+
+
+def _nav_tree(nav: _NavDocument | None, spine: set[str]) -> list[Node[_Target]]:
+    if nav is None:
+        return []
+    navs = nav.soup.find_all("nav")
+    toc = next((n for n in navs if xhtml.semantic_types(n) & {"toc", "doc-toc"}), None)
+    if toc is None:
+        toc = next((n for n in navs if not xhtml.semantic_types(n) & _OTHER_NAV_TYPES), None)
+    if toc is None and navs:
+        return []  # only landmarks or page lists
+    # A nav document without any <nav> is taken at its word: its first list is the contents.
+    found = (toc if toc is not None else nav.soup).find(["ol", "ul"])
+    return _nav_list(found, nav.folder, spine) if found is not None else []
+
+
+def _nav_list(list_tag, folder: str, spine: set[str]) -> list[Node[_Target]]:
+    nodes = []
+    for li in list_tag.find_all("li", recursive=False):
+        label = sublist = None
+        for child in li.find_all(True, recursive=False):
+            if child.name in ("ol", "ul"):
+                sublist = child if sublist is None else sublist
+            elif label is None:
+                label = child
+        link = label if label is None or label.name == "a" else label.find("a")
+        if label is not None:
+            title = label.get_text()
+        else:  # <li>Part One<ol>...</ol></li>
+            title = "".join(li.find_all(string=True, recursive=False))
+        target = _resolve(folder, link.get("href"), spine) if link is not None else None
+        children = _nav_list(sublist, folder, spine) if sublist is not None else []
+        nodes.append(Node(collapse(title), target, tuple(children)))
+    return nodes
+
+
+def _ncx_tree(book, path: Path, spine: set[str]) -> list[Node[_Target]]:
+    from ebooklib import epub
+
     ncx = next((i for i in book.get_items() if isinstance(i, epub.EpubNcx)), None)
-    base = "" if has_nav or ncx is None else posixpath.dirname(ncx.file_name)
-    entries: dict[str, list[tuple[str | None, str]]] = {}
-    for title, href in _flatten(book.toc):
-        path, _, fragment = href.partition("#")
-        if not path or "://" in path:
-            continue
-        path = posixpath.normpath(posixpath.join(base, unquote(path)))
-        entries.setdefault(path, []).append((unquote(fragment) or None, collapse(title or "")))
-    return entries
+    if ncx is None:
+        return []
+    soup = _parse(path, ncx.file_name, ncx.content)
+    nav_map = soup.find(_named("navmap"))
+    # NCX links are relative to the NCX file.
+    return _ncx_points(nav_map, posixpath.dirname(ncx.file_name), spine) if nav_map is not None else []
 
 
-def _flatten(nodes):
+def _ncx_points(parent, folder: str, spine: set[str]) -> list[Node[_Target]]:
+    nodes = []
+    for point in parent.find_all(_named("navpoint"), recursive=False):
+        label = point.find(_named("navlabel"), recursive=False)
+        text = label.find(_named("text")) if label is not None else None
+        content = point.find(_named("content"), recursive=False)
+        target = _resolve(folder, content.get("src"), spine) if content is not None else None
+        children = _ncx_points(point, folder, spine)
+        nodes.append(Node(collapse(text.get_text()) if text is not None else "", target, tuple(children)))
+    return nodes
+
+
+def _named(name: str):
+    """Match a tag by local name, case-insensitively (the HTML fallback parser lowercases)."""
+    return lambda tag: tag.name.rsplit(":", 1)[-1].casefold() == name
+
+
+def _resolve(folder: str, href: str | None, spine: set[str]) -> _Target | None:
+    """A TOC link as (spine href, fragment), or None when it leads outside the spine."""
+    if not href or _SCHEME_RE.match(href.strip()):
+        return None
+    path, _, fragment = href.strip().partition("#")
+    if not path:
+        return None
+    path = posixpath.normpath(posixpath.join(folder, unquote(path)))
+    return (path, unquote(fragment) or None) if path in spine else None
+
+
+def _walk(nodes):
     for node in nodes:
-        if isinstance(node, (tuple, list)):
-            section, children = node
-            yield section.title, getattr(section, "href", "") or ""
-            yield from _flatten(children)
-        else:
-            yield node.title, node.href or ""
+        yield node
+        yield from _walk(node.children)
 
 
-def _landmarks(book) -> tuple[dict[str, set[str]], str | None]:
+def _assign_entries(docs: list[_Doc], tree: list[Node[_Target]]) -> None:
+    """Give each document its TOC entries, titled by the rule of toc.py."""
+    by_href = {d.href: d for d in docs}
+    positions = {
+        d.href: {b.id: i for i, b in reversed(list(enumerate(d.blocks))) if isinstance(b, xhtml.Anchor)} for d in docs
+    }
+
+    def same_place(a: _Target, b: _Target) -> bool:
+        # Two entries into one file start at the same place when no text lies between them (a
+        # missing fragment means the file's start, as _split reads it).
+        doc = by_href.get(a[0])
+        if doc is None or a[0] != b[0]:
+            return a == b
+        lo, hi = sorted(positions[a[0]].get(f, 0) if f else 0 for f in (a[1], b[1]))
+        return not any(isinstance(block, xhtml.Block) for block in doc.blocks[lo:hi])
+
+    own = {node.target: node.title for node in _walk(tree) if node.target is not None}
+    for title, (href, fragment) in titled_targets(tree, same_place=same_place):
+        if href in by_href:
+            by_href[href].entries.append(_Entry(fragment, collapse(title), own.get((href, fragment), "")))
+
+
+def _landmarks(book, nav: _NavDocument | None) -> tuple[dict[str, set[str]], str | None]:
     """Landmark/guide types by spine href, and the href where the body matter starts. Marks
     pointing inside a file (#contents in a one-file book) say nothing about the whole file."""
-    from ebooklib import epub
-
     marks: list[tuple[str, str]] = []  # (href relative to the OPF, type)
     for ref in book.guide:
         if ref.get("href") and ref.get("type"):
             marks.append((ref["href"], ref["type"].casefold()))
-    for nav in (i for i in book.get_items() if isinstance(i, epub.EpubNav)):
-        soup = xhtml.parse(nav.content)
-        folder = posixpath.dirname(nav.file_name)
-        for landmarks in soup.find_all("nav"):
-            if "landmarks" not in xhtml.semantic_types(landmarks):
-                continue
-            for link in landmarks.find_all("a", href=True):
-                for kind in xhtml.semantic_types(link):
-                    marks.append((posixpath.join(folder, link["href"]), kind))
+    for landmarks in nav.soup.find_all("nav") if nav is not None else ():
+        if "landmarks" not in xhtml.semantic_types(landmarks):
+            continue
+        for link in landmarks.find_all("a", href=True):
+            for kind in xhtml.semantic_types(link):
+                marks.append((posixpath.join(nav.folder, link["href"]), kind))
     whole: dict[str, set[str]] = {}
     body_start = None
     for href, kind in marks:
@@ -203,7 +351,7 @@ def _classify(doc: _Doc) -> None:
     # TOC titles name the file only when they do not cut it into pieces (each piece is then
     # judged by its own title, in _drafts).
     split = any(isinstance(b, xhtml.Anchor) for b in doc.blocks)
-    named = [doc.href.rsplit("/", 1)[-1].rsplit(".", 1)[0], doc.head_title, *(t for _, t in doc.entries if not split)]
+    named = [doc.href.rsplit("/", 1)[-1].rsplit(".", 1)[0], doc.head_title, *(e.own for e in doc.entries if not split)]
     first = next((b for b in doc.blocks if isinstance(b, xhtml.Block)), None)
     if first is not None and first.heading:
         named.append(first.text)
@@ -225,7 +373,7 @@ def _kind(doc: _Doc) -> str | None:
 
 @dataclass
 class _Piece:
-    titles: list[str]
+    entries: list[_Entry]  # the TOC entries that start here (untitled ones left out)
     blocks: list[xhtml.Block]
 
 
@@ -236,8 +384,7 @@ def _drafts(docs: list[_Doc], book_title: str) -> list[Draft]:
         kind = _kind(doc)
         if doc.matter:
             blocks = [b for b in doc.blocks if isinstance(b, xhtml.Block)]
-            titles = [t for _, t in doc.entries[:1] if t]
-            draft = _draft_from(_Piece(titles, blocks), doc.href, kind)
+            draft = _draft_from(_Piece([e for e in doc.entries[:1] if e.title], blocks), doc.href, kind)
             draft.matter = True
             draft.title = draft.title or doc.head_title or None
             draft.label = doc.label or draft.title or doc.href
@@ -245,11 +392,11 @@ def _drafts(docs: list[_Doc], book_title: str) -> list[Draft]:
             continue
         for piece in _split(doc):
             opens_chapter = 0 < piece.blocks[0].heading <= 3 if piece.blocks else False
-            if not piece.titles and piece.blocks and not opens_chapter and drafts and not drafts[-1].matter:
+            if not piece.entries and piece.blocks and not opens_chapter and drafts and not drafts[-1].matter:
                 # A continuation file (a chapter split in two for size) or the text before the
                 # first TOC anchor in a file belongs to the chapter already open.
                 drafts[-1].paragraphs.extend(b.text for b in piece.blocks)
-            elif piece.titles or piece.blocks:
+            elif piece.entries or piece.blocks:
                 draft = _draft_from(piece, doc.href, kind)
                 if _is_matter_piece(draft) or (
                     not any(d.paragraphs and not d.matter for d in drafts) and _is_title_page(piece, book_title)
@@ -269,7 +416,7 @@ def _is_title_page(piece: _Piece, book_title: str) -> bool:
     """An untitled stretch that opens with the book's title and has no prose, before any chapter:
     the title page and contents that Gutenberg EPUBs put ahead of chapter 1 in the same file."""
     return (
-        not piece.titles
+        not piece.entries
         and bool(piece.blocks)
         and piece.blocks[0].heading > 0
         and words(piece.blocks[0].text) == words(book_title)
@@ -280,18 +427,24 @@ def _is_title_page(piece: _Piece, book_title: str) -> bool:
 def _split(doc: _Doc) -> list[_Piece]:
     """Cut a document at its TOC anchors; entries without (found) fragments title the start."""
     found = {b.id for b in doc.blocks if isinstance(b, xhtml.Anchor)}
-    start = _Piece([t for f, t in doc.entries if (f is None or f not in found) and t], [])
-    pieces = [start]
+    titled = [e for e in doc.entries if e.title]
+    pieces = [_Piece([e for e in titled if e.fragment is None or e.fragment not in found], [])]
     for block in doc.blocks:
         if isinstance(block, xhtml.Block):
             pieces[-1].blocks.append(block)
             continue
-        titles = [t for f, t in doc.entries if f == block.id and t]
+        entries = [e for e in titled if e.fragment == block.id]
         if pieces[-1].blocks:
-            pieces.append(_Piece(titles, []))
-        else:  # the anchor sits before any text: same place as the titles already collected
-            pieces[-1].titles.extend(titles)
+            pieces.append(_Piece(entries, []))
+        else:  # the anchor sits before any text: same place as the entries already collected
+            pieces[-1].entries.extend(entries)
     return pieces
+
+
+def _extends(heading: str, title: str) -> bool:
+    """Whether a heading starts with a title's words and goes on ("I" -> "I. The Beginning")."""
+    heading_words, title_words = words(heading), words(title)
+    return len(heading_words) > len(title_words) and heading_words[: len(title_words)] == title_words
 
 
 def _draft_from(piece: _Piece, source: str, kind: str | None) -> Draft:
@@ -301,12 +454,16 @@ def _draft_from(piece: _Piece, source: str, kind: str | None) -> Draft:
             break
         headings.append(block)
     heading_title = join_title([collapse(b.text) for b in headings])
-    title = join_title(list(dict.fromkeys(piece.titles)))
+    title = join_title(list(dict.fromkeys(e.title for e in piece.entries)))
+    own = piece.entries[-1].own if len(piece.entries) == 1 else ""
     if not title and headings and min(b.heading for b in headings) <= 3:
         title = heading_title
     elif title and contains_words(heading_title, title) and len(words(heading_title)) > len(words(title)):
         # The TOC says "Chapter 1", the page says "Chapter 1: The Storm": the book's own name wins.
         title = heading_title
+    elif own and title != own and title.endswith(own) and _extends(heading_title, own):
+        # The TOC says "Story" > "I", the page "I. The Beginning": "Story: I. The Beginning".
+        title = title[: len(title) - len(own)] + heading_title
     # The title is announced on its own; its heading must not be read again as text.
     paragraphs = [b.text for b in headings if not (title and contains_words(title, b.text))]
     paragraphs += [b.text for b in piece.blocks[len(headings) :]]

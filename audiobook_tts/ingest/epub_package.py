@@ -26,6 +26,19 @@ _CONTENT_SUFFIXES = (".xhtml", ".html", ".htm", ".xml", ".opf", ".ncx")
 OPF_NS = "{http://www.idpf.org/2007/opf}"
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
+# Zip-bomb guards, read from the central directory before anything is inflated. zipfile never
+# inflates a member past the size its directory entry declares (a lie shows up as a CRC error),
+# so these bound what the checks below, ebooklib (which holds every manifest item in memory) and
+# the XHTML parser (several times a document's size) can be made to hold.
+_MIB = 2**20  # bytes
+MAX_TEXT_MEMBER_BYTES = 32 * _MIB  # one XHTML/NCX/OPF file; whole novels in one file run to ~10 MiB
+MAX_MEMBER_BYTES = 512 * _MIB  # any other member (EPUB 3 may carry audio and video)
+MAX_UNPACKED_BYTES = 2048 * _MIB  # all members together
+# Deflated prose and markup shrink 3-10 times and images hardly at all, while deflate can
+# shrink a run of one byte ~1000 times: a member this much smaller than its contents is a bomb.
+MAX_COMPRESSION_RATIO = 100  # uncompressed bytes per compressed byte
+RATIO_MIN_BYTES = 1 * _MIB  # smaller members cost little whatever their ratio
+
 
 def read_meta(book, path: Path) -> BookMeta:
     """Title (the file name when the book has none), authors, language and cover art."""
@@ -56,6 +69,7 @@ def check_archive(path: Path) -> None:
         names = set(archive.namelist())
         if _CONTAINER not in names:
             raise BookError(f"{path} is not a valid EPUB: {_CONTAINER} is missing")
+        _check_sizes(archive, path)
         if any(name in names for name in _DRM_LICENCES) or (
             _ENCRYPTION in names and _encrypts_content(archive.read(_ENCRYPTION))
         ):
@@ -83,6 +97,32 @@ def check_archive(path: Path) -> None:
                 raise BookError(f"{path} is not a valid EPUB: its manifest lists {href} but the archive lacks it")
 
 
+def _check_sizes(archive: zipfile.ZipFile, path: Path) -> None:
+    total = 0
+    for info in archive.infolist():
+        size, name = info.file_size, info.filename
+        is_text = name.lower().endswith(_CONTENT_SUFFIXES)
+        limit = MAX_TEXT_MEMBER_BYTES if is_text else MAX_MEMBER_BYTES
+        if size > limit:
+            raise BookError(
+                f"{path} is not a safe EPUB: {name} unpacks to {_mib(size)}, more than the "
+                f"{_mib(limit)} allowed for {'a text file' if is_text else 'one file'}"
+            )
+        deflated = info.compress_type != zipfile.ZIP_STORED  # a stored member cannot inflate
+        if deflated and size > RATIO_MIN_BYTES and size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise BookError(
+                f"{path} is not a safe EPUB: {name} unpacks to {_mib(size)} from "
+                f"{info.compress_size:,} bytes, more than {MAX_COMPRESSION_RATIO} times its packed size (a zip bomb)"
+            )
+        total += size
+        if total > MAX_UNPACKED_BYTES:
+            raise BookError(f"{path} is not a safe EPUB: it unpacks to more than {_mib(MAX_UNPACKED_BYTES)}")
+
+
+def _mib(size: int) -> str:
+    return f"{size / _MIB:,.0f} MiB" if size >= _MIB else f"{size:,} bytes"
+
+
 def _rootfile(container: bytes) -> str | None:
     try:
         root = etree.fromstring(container, _XML_PARSER)
@@ -103,10 +143,23 @@ def _encrypts_content(encryption_xml: bytes) -> bool:
 
 
 def load_package(path: Path):
+    """ebooklib's view of the package: manifest items with their bytes, spine, metadata, guide.
+    epub.py reads the nav and NCX itself (which to trust, nesting, entities), so ebooklib is kept
+    from parsing them: its nav reader fails outright on a nav without epub:type="toc"."""
     from ebooklib import epub
 
+    class Reader(epub.EpubReader):
+        def _parse_nav(self, data, base_path, navtype="toc"):
+            pass
+
+        def _parse_ncx(self, data):
+            pass
+
     try:
-        return epub.read_epub(str(path), {"ignore_ncx": True})
+        reader = Reader(str(path), {"ignore_ncx": True})
+        book = reader.load()
+        reader.process()
+        return book
     except Exception:  # ebooklib raises bare AttributeError/IndexError on malformed parts
         raise BookError(f"{path} is not a valid EPUB: its package or navigation document is malformed") from None
 

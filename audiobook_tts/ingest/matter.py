@@ -114,8 +114,9 @@ _MATTER_NAMES = frozenset(
 )
 
 # Project Gutenberg's header/licence separators: match at a line start in text files, search
-# anywhere in an EPUB paragraph (older EPUBs keep the whole header in one <pre>).
-PG_START_RE = re.compile(r"\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG", re.IGNORECASE)
+# anywhere in an EPUB paragraph (older EPUBs keep the whole header in one <pre>). The oldest
+# texts (1990s) have no START line: their header ends with "*END*THE SMALL PRINT! ...*END*".
+PG_START_RE = re.compile(r"\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG|\*END\*?\s*THE SMALL PRINT", re.IGNORECASE)
 PG_END_RE = re.compile(
     r"\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.IGNORECASE
 )
@@ -123,6 +124,48 @@ PG_END_RE = re.compile(
 MIN_PROSE_WORDS = 40
 # "[12]"-style note references left in the text; three digits at most so years survive.
 NOTE_REF_RE = re.compile(r"\s*\[\d{1,3}\]")
+
+# A copyright page: "All rights reserved", "ISBN 978-...", "Copyright © 2004", "© 1999 by".
+_COPYRIGHT_RE = re.compile(
+    r"\ball rights reserved\b|\bISBN(?:-1[03])?[:\s]|(?:\bcopyright\b|©|\(c\))\s*(?:©\s*)?(?:\d{4}|by\b)",
+    re.IGNORECASE,
+)
+
+_UNITS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINAL_UNITS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth"
+).split()
+_ORDINAL_TENS = "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
+_NUMBER_WORD = rf"(?:(?:{'|'.join(_TENS)})(?:[-\s](?:{'|'.join(_UNITS[:9])}))?|{'|'.join(_UNITS)})"
+# "the First", "Twenty-Third", "the Last": Victorian books number chapters and parts this way.
+_ORDINAL = (
+    rf"(?:the\s+)?(?:(?:{'|'.join(_TENS)})[-\s](?:{'|'.join(_ORDINAL_UNITS[:9])})|{'|'.join(_ORDINAL_TENS)}|"
+    rf"{'|'.join(_ORDINAL_UNITS)}|last)"
+)
+_NUMBER = rf"(?:\d+|[ivxlcdm]+|{_ORDINAL}|{_NUMBER_WORD})"
+# What may follow the heading word: nothing, a separator and a title ("IV. THE STORM",
+# "1: Fog"), or title words without sentence punctuation; "Part 2 of the plan was simple." is text.
+_HEADING_TAIL = r"(?:\s*[.:—–-]\s*.*|\s+[^.!?,;]*)?"
+_NUMBERED_HEADING_RE = re.compile(
+    rf"^(?:chapter|chap\.|part|book|volume|vol\.|section|canto|stave|letter)\s+{_NUMBER}\b{_HEADING_TAIL}$",
+    re.IGNORECASE,
+)
+_ROMAN_HEADING_RE = re.compile(r"^[IVXLC]+\.?$")  # a line of its own: "IV", "I."
+_NAMED_HEADING_RE = re.compile(
+    r"^(?:prologue|epilogue|preface|foreword|introduction|afterword|interlude|dedication|appendix|"
+    rf"conclusion|postscript|contents|table of contents|list of illustrations|illustrations|index)\b{_HEADING_TAIL}$",
+    re.IGNORECASE,
+)
+_MAX_HEADING_CHARS = 80
+_MAX_NAMED_HEADING_WORDS = 8
+HEADING_NUMBERED = "numbered"
+HEADING_ROMAN = "roman"
+HEADING_NAMED = "named"
 
 _PART_RE = re.compile(r"^(?:part|book|volume)\b", re.IGNORECASE)
 _TITLE_END_PUNCT = ".:;,—–-"
@@ -141,6 +184,26 @@ def is_matter_name(text: str) -> bool:
 def is_part_title(title: str) -> bool:
     """ "Part One", "Book II": a divider page whose title belongs in front of the next chapter's."""
     return bool(_PART_RE.match(title))
+
+
+def heading_kind(line: str) -> str | None:
+    """How a line of its own reads as a chapter heading: HEADING_NUMBERED ("CHAPTER IV.",
+    "Chapter the First", "Part Two: Fog"), HEADING_ROMAN ("IV", "I."), HEADING_NAMED
+    ("Prologue", "Contents"), or None for text."""
+    line = line.strip()
+    if len(line) > _MAX_HEADING_CHARS:
+        return None
+    if _NUMBERED_HEADING_RE.match(line):
+        return HEADING_NUMBERED
+    if _ROMAN_HEADING_RE.match(line):
+        return HEADING_ROMAN
+    if _NAMED_HEADING_RE.match(line) and len(line.split()) <= _MAX_NAMED_HEADING_WORDS:
+        return HEADING_NAMED
+    return None
+
+
+def is_copyright_notice(text: str) -> bool:
+    return bool(_COPYRIGHT_RE.search(text))
 
 
 def has_prose(paragraphs: list[str]) -> bool:

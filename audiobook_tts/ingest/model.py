@@ -28,13 +28,13 @@ class Chapter:
     # line inside a paragraph (<br/> in verse, addresses). The title heading is not repeated.
     paragraphs: tuple[str, ...]
     kind: str  # KIND_FRONT / KIND_BODY / KIND_BACK
-    source: str  # EPUB spine href, or "text" / "markdown"
+    source: str  # EPUB spine href, "page N" (PDF), or "text" / "markdown"
 
 
 @dataclass(frozen=True)
 class Book:
     path: Path
-    format: str  # "epub" | "text" | "markdown"
+    format: str  # "epub" | "pdf" | "text" | "markdown"
     meta: BookMeta
     chapters: tuple[Chapter, ...]
     # Titles (or hrefs) of parts left out as non-narration: title page, licence, index...

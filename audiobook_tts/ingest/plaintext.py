@@ -7,33 +7,21 @@ from pathlib import Path
 
 from ..errors import BookError
 from .assemble import Draft, finish
-from .matter import NOTE_REF_RE, PG_END_RE, PG_START_RE, collapse, has_prose, is_matter_name, join_title
+from .matter import (
+    HEADING_NUMBERED,
+    NOTE_REF_RE,
+    PG_END_RE,
+    PG_START_RE,
+    collapse,
+    has_prose,
+    heading_kind,
+    is_matter_name,
+    join_title,
+)
 from .model import KIND_FRONT, Book, BookMeta
 from .textfile import read_text_file
 
-_UNITS = (
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen"
-).split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_NUMBER_WORD = rf"(?:(?:{'|'.join(_TENS)})(?:[-\s](?:{'|'.join(_UNITS[:9])}))?|{'|'.join(_UNITS)})"
-_NUMBER = rf"(?:\d+|[ivxlcdm]+|{_NUMBER_WORD})"
-# "Chapter 1", "CHAPTER IV", "Part Twenty-One"; ordinals ("Chapter the First") are not recognised.
-# What may follow the heading word: nothing, a separator and a title ("IV. THE STORM",
-# "1: Fog"), or title words without sentence punctuation; "Part 2 of the plan was simple." is text.
-_HEADING_TAIL = r"(?:\s*[.:—–-]\s*.*|\s+[^.!?,;]*)?"
-_NUMBERED_HEADING_RE = re.compile(
-    rf"^(?:chapter|chap\.|part|book|volume|vol\.|section|canto|stave|letter)\s+{_NUMBER}\b{_HEADING_TAIL}$",
-    re.IGNORECASE,
-)
-_ROMAN_HEADING_RE = re.compile(r"^[IVXLC]+\.?$")  # a line of its own: "IV", "I."
-_NAMED_HEADING_RE = re.compile(
-    r"^(?:prologue|epilogue|preface|foreword|introduction|afterword|interlude|dedication|appendix|"
-    rf"conclusion|postscript|contents|table of contents|list of illustrations|illustrations|index)\b{_HEADING_TAIL}$",
-    re.IGNORECASE,
-)
 _MAX_HEADING_CHARS = 80
-_MAX_NAMED_HEADING_WORDS = 8
 _MAX_SUBTITLE_CHARS = 60
 # A line ending like this is a sentence, not a title.
 _SENTENCE_END = tuple(".,;:!?\"'”’…)")
@@ -77,12 +65,16 @@ def read_text(path: Path, *, include_front_matter: bool) -> Book:
 
 
 def _strip_gutenberg(lines: list[str]) -> tuple[list[str], list[str]]:
-    """(header lines, text lines) with the Project Gutenberg header and licence removed."""
-    start = next((i for i, line in enumerate(lines) if PG_START_RE.match(line.strip())), None)
-    if start is None:
-        return [], lines
-    end = next((i for i in range(start + 1, len(lines)) if PG_END_RE.match(lines[i].strip())), len(lines))
-    return lines[:start], lines[start + 1 : end]
+    """(header lines, text lines) with the Project Gutenberg header and licence removed.
+
+    The text stops at the first end marker: "*** END OF THE PROJECT GUTENBERG EBOOK", or the
+    older "End of the Project Gutenberg EBook of ..." line, which may come without any start
+    marker. It starts after the last start marker before that (the oldest files end their header
+    with "*END*THE SMALL PRINT!", some add a "*** START OF..." line after it).
+    """
+    end = next((i for i, line in enumerate(lines) if PG_END_RE.match(line.strip())), len(lines))
+    start = max((i for i in range(end) if PG_START_RE.match(lines[i].strip())), default=-1)
+    return lines[: max(start, 0)], lines[start + 1 : end]
 
 
 def _gutenberg_fields(header: list[str]) -> dict[str, str]:
@@ -125,16 +117,10 @@ def _paragraph(lines: list[str]) -> str:
 def _is_heading(block: list[str]) -> bool:
     """A heading block: "CHAPTER IV." alone, or with its title / first text line below it;
     several heading-like lines together are a list of contents, not a heading."""
-    line = block[0]
-    if len(line) > _MAX_HEADING_CHARS:
-        return False
-    if _NUMBERED_HEADING_RE.match(line):
-        return not any(_NUMBERED_HEADING_RE.match(other) for other in block[1:])
-    if len(block) != 1:
-        return False
-    if _ROMAN_HEADING_RE.match(line):
-        return True
-    return bool(_NAMED_HEADING_RE.match(line)) and len(line.split()) <= _MAX_NAMED_HEADING_WORDS
+    kind = heading_kind(block[0])
+    if kind == HEADING_NUMBERED:
+        return not any(heading_kind(other) == HEADING_NUMBERED for other in block[1:])
+    return kind is not None and len(block) == 1
 
 
 def _subtitle_like(block: list[str]) -> bool:
