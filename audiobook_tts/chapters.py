@@ -25,6 +25,14 @@ from .store import ChunkStore, chunk_key
 from .workdir import CHAPTERS_DIR
 
 
+def discard_assembled(work: Path, indexes: set[int]) -> None:
+    """Forget the assembled WAVs of these chapters (their chunks were taken again under the
+    same keys, which name the WAV), so they are assembled anew."""
+    for index in indexes:
+        for stale in (work / CHAPTERS_DIR).glob(f"{index:04d}-*.wav"):
+            stale.unlink()
+
+
 class ChapterAssembler:
     """Counts stored chunks per chapter and assembles each chapter once all of its are in."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,8 +17,9 @@ from typer.exceptions import TyperException
 from rich.console import Console
 
 from . import __version__
-from .config import DEVICES, OUTPUT_FORMATS, Settings, build_settings
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AudiobookError, Interrupted
+from .config import DEVICES, OUTPUT_FORMATS, SUBTITLE_FORMATS, Settings, build_settings
+from .engine.variants import VARIANTS
+from .errors import EXIT_FAILURE, EXIT_INTERNAL, EXIT_INTERRUPTED, AudiobookError, Interrupted
 
 app = typer.Typer(
     name="audiobook-tts",
@@ -34,6 +36,8 @@ err = Console(stderr=True)
 # Typer validates choices on the parameter; the values are config's, defined once there.
 Format = Enum("Format", {name: name for name in OUTPUT_FORMATS}, type=str)
 Device = Enum("Device", {name: name for name in DEVICES}, type=str)
+Subtitles = Enum("Subtitles", {name: name for name in SUBTITLE_FORMATS}, type=str)
+VariantName = Enum("VariantName", {name: name for name in VARIANTS}, type=str)
 
 
 def _cache_dir(value: Optional[Path]) -> Path:
@@ -47,7 +51,7 @@ def _cache_dir(value: Optional[Path]) -> Path:
     return Path(user_cache_dir("audiobook-tts"))
 
 
-def _settings(profile: str, **overrides: dict[str, Any]) -> Settings:
+def _settings(profile: Optional[str], **overrides: dict[str, Any]) -> Settings:
     return build_settings(profile, overrides)
 
 
@@ -73,6 +77,24 @@ ProfileOpt = typer.Option("default", "--profile", "-p", help="Profile name (conf
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
+def _language_option(value: Optional[str]) -> Optional[str]:
+    """``--language fr-FR`` -> "fr", checked on the parameter."""
+    if value is None:
+        return None
+    from .languages import parse_language
+
+    try:
+        return parse_language(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+LanguageOpt = typer.Option(
+    None, "--language", callback=_language_option, show_default=False,
+    help="The book's language (ISO 639-1, e.g. fr); default: the book's metadata, else English.",
+)
+
+
 @app.command()
 def chapters(
     book: Path = BookArg,
@@ -80,15 +102,18 @@ def chapters(
     include_front_matter: bool = typer.Option(
         False, "--all", help="Also list front/back matter (title page, colophon, ...) normally left out."
     ),
+    language: Optional[str] = LanguageOpt,
 ) -> None:
     """List the chapters that would be narrated, with their titles and word counts."""
+    from .book_language import resolve_language
     from .display import chapters_table
     from .ingest import load_book
     from .plan import book_summary
 
     b = load_book(book, include_front_matter=include_front_matter)
+    settings = _settings(None, text={"language": language})
     data = {
-        "book": book_summary(b),
+        "book": book_summary(b, resolve_language(settings, b).code),
         "chapters": [
             {
                 "index": c.index,
@@ -117,19 +142,31 @@ def plan(
         None, "--chapters", "-c", help="Chapters to include: 3, 2-5 or 1,4,7-9 (default: all)."
     ),
     json_out: bool = JsonOpt,
+    language: Optional[str] = LanguageOpt,
 ) -> None:
     """Show how the book is chunked and bucketed for synthesis, without synthesising."""
+    from .book_language import unspeakable_reason
     from .display import plan_table
     from .plan import load_book, plan_book
 
-    settings = _settings(profile)
-    data = plan_book(load_book(book, settings), settings, chapters_spec).to_dict()
+    settings = _settings(profile, text={"language": language})
+    planned = plan_book(load_book(book, settings), settings, chapters_spec)
+    # A plan is for inspecting the text, so a language the model cannot speak only warns here;
+    # render stops on it.
+    reason = unspeakable_reason(planned.language, settings.model.variant)
+    if reason is not None:
+        err.print(f"Warning: {reason}", markup=False, highlight=False, soft_wrap=True)
+    data = planned.to_dict()
     if json_out:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     out.print(plan_table(data))
     t = data["totals"]
     out.print(f"{t['chapters']} chapters, {t['chunks']} chunks, {t['chars']} characters")
+    out.print(f"Read in {planned.language.describe()}", markup=False, highlight=False)
+
+
+AsrModelDirOpt = typer.Option(None, "--asr-model-dir", help="Local CTranslate2 Whisper directory (model.bin, config.json, tokenizer.json) for listening offline.")
 
 
 # --------------------------------------------------------------------------- render
@@ -144,25 +181,32 @@ def render(
     chapters_spec: Optional[str] = typer.Option(None, "--chapters", "-c", help="Chapters to render: 3, 2-5 or 1,4,7-9 (default: all)."),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default from the profile)."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Local Chatterbox checkpoint directory (offline use)."),
+    variant: Optional[VariantName] = typer.Option(None, "--variant", help="Chatterbox model: standard, turbo or multilingual (default from the profile)."),
     device: Optional[Device] = typer.Option(None, "--device", help="Device to run on (default from the profile)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, max=2**31 - 1, help="Base random seed; each chunk's seed derives from it."),
     compile_: Optional[bool] = typer.Option(None, "--compile/--no-compile", help="torch.compile the hot paths (default from the profile)."),
     report_path: Optional[Path] = typer.Option(None, "--report", help="Also write the JSON run report here."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models, voices and compiled kernels (default: the user cache dir)."),
+    language: Optional[str] = LanguageOpt,
+    verify: Optional[bool] = typer.Option(None, "--verify/--no-verify", help="Listen to every take with speech recognition, retake misread ones (default from the profile)."),
+    asr_model_dir: Optional[Path] = AsrModelDirOpt,
+    subtitles: Optional[Subtitles] = typer.Option(None, "--subtitles", help="Also write subtitles, a cue per sentence: one file per chapter and one for the M4B."),
 ) -> None:
     """Render a book as an audiobook in the given voice. Re-run the same command to resume."""
     from .display import RichEvents, summary_table
     from .pipeline import RenderRequest, render as run_render
 
-    model: dict[str, Any] = {}
+    model: dict[str, Any] = {"variant": variant.value if variant else None}
     if model_dir is not None:
-        model = {"source": "dir", "dir": str(model_dir)}
+        model.update(source="dir", dir=str(model_dir))
     settings = _settings(
         profile,
         model=model,
         engine={"device": device.value if device else None, "compile": compile_},
         synthesis={"seed": seed},
-        output={"format": fmt.value if fmt else None},
+        output={"format": fmt.value if fmt else None, "subtitles": subtitles.value if subtitles else None},
+        text={"language": language},
+        verify={"enabled": verify, "model_dir": str(asr_model_dir) if asr_model_dir else None},
     )
     if out_dir is None:
         out_dir = Path(f"{book.stem}-audiobook")
@@ -194,6 +238,67 @@ def render(
     out.print(summary_table(report))
 
 
+# --------------------------------------------------------------------------- check
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(message: str):
+    """First Ctrl-C sets the yielded event (the work stops at its next safe point); second: now."""
+    stop = threading.Event()
+
+    def on_sigint(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print(message)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@app.command()
+def check(
+    out_dir: Path = typer.Argument(..., help="Output directory of a finished render.", show_default=False),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page with a player for every flagged chunk."),
+    redo: bool = typer.Option(False, "--redo", help="Synthesise the failing chunks again in place and re-assemble the book."),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p", help="Take [verify] from this profile (default: the render's own)."),
+    asr_model: Optional[str] = typer.Option(None, "--asr-model", help="faster-whisper model to listen with: small, base.en, large-v3-turbo, a hub repository or tiny-random."),
+    asr_model_dir: Optional[Path] = AsrModelDirOpt,
+    max_error_rate: Optional[float] = typer.Option(None, "--max-error-rate", min=0.0, max=1.0, help="Most words wrong per word of text for a chunk to pass (default from [verify])."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models (default: the user cache dir)."),
+) -> None:
+    """Listen to every chunk of a finished render again; exit 1 when any fails."""
+    from .display import RichEvents, check_table
+    from .verify.check import chunk_audio, check_render, read_render, redo_failures, settings_for_check
+
+    report = read_render(out_dir)
+    overrides: dict[str, Any] = {"max_error_rate": max_error_rate}
+    if asr_model is not None:
+        overrides.update(model=asr_model, model_dir="")
+    if asr_model_dir is not None:
+        overrides["model_dir"] = str(asr_model_dir)
+    settings = settings_for_check(report, profile, overrides)
+    cache = _cache_dir(cache_dir)
+    with _ctrl_c_stops("Stopping after the current chunk (press Ctrl-C again to stop at once)...") as stop:
+        with RichEvents(err) as events:
+            result = check_render(out_dir, settings, cache, report, events)
+            if redo and result.failed:
+                result = redo_failures(result, report, settings, cache, events, stop)
+    if html is not None:
+        from .verify.html import write_page
+
+        audio = chunk_audio(out_dir, [c.entry["key"] for c in result.flagged])
+        write_page(html, result, audio, title=report.get("book", {}).get("title") or out_dir.name)
+    out.print(check_table(result.to_dict(), html))
+    if result.failed:
+        raise typer.Exit(code=EXIT_FAILURE)
+
+
 # --------------------------------------------------------------------------- bench
 
 
@@ -213,11 +318,12 @@ def _batch_sizes(value: Optional[str]) -> tuple[int, ...]:
 @app.command()
 def bench(
     model: str = typer.Option("full", "--model", help="Checkpoint: tiny, full (random weights) or a directory."),
+    variant: VariantName = typer.Option("standard", "--variant", help="Chatterbox model: standard, turbo or multilingual."),
     device: Device = typer.Option(Device.cpu, "--device", help="Device to benchmark on."),
     tokens: int = typer.Option(25, "--tokens", min=4, max=2000, help="Speech tokens generated per chunk and run (forced; EOS ignored)."),
     repeats: Optional[int] = typer.Option(None, "--repeats", min=1, max=50, help="Runs of each path, alternating; medians are reported (default 2, fewer on a slow machine, said in the output)."),
     batches: Optional[str] = typer.Option(None, "--batch", help="Also measure ours at these batch sizes (chunks per forward pass), e.g. 1,4,8,16."),
-    profile: str = typer.Option("cpu", "--profile", "-p", help="Profile for our engine (try 'fast' on a GPU); stock always runs chatterbox as shipped."),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p", help="Profile for our engine (default: the variant's CPU profile, cpu, turbo-cpu or multilingual-cpu; try 'fast' on a GPU); stock always runs chatterbox as shipped."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON here."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache for models and compiled kernels."),
 ) -> None:
@@ -225,7 +331,8 @@ def bench(
     sizes = _batch_sizes(batches)
     from .bench import format_results, run_bench
 
-    settings = _settings(profile, engine={"device": device.value})
+    chosen = VARIANTS[variant.value]
+    settings = _settings(profile or chosen.cpu_profile, model={"variant": chosen.name}, engine={"device": device.value})
     results = run_bench(
         model=model,
         device=device.value,

@@ -27,6 +27,7 @@ else:  # pragma: no cover - 3.10 only
     import tomli as tomllib
 
 from .errors import ConfigError
+from .languages import parse_language
 
 PROFILE_SUFFIX = ".toml"
 
@@ -37,6 +38,7 @@ DEVICES = ("auto", "cuda", "cpu", "mps")
 # "auto": chosen per phase for the machine (engine/precision.py).
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 SAMPLERS = ("multinomial", "gumbel")
+SUBTITLE_FORMATS = ("none", "srt", "vtt")
 
 
 def _choice(*allowed: str) -> dict[str, Any]:
@@ -45,6 +47,11 @@ def _choice(*allowed: str) -> dict[str, Any]:
 
 def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
     return {"range": (lo, hi)}
+
+
+def _parsed(parse: Any) -> dict[str, Any]:
+    """``parse(value)`` returns the stored form or raises ValueError with the message to show."""
+    return {"parse": parse}
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,13 @@ class ChunkingOptions:
 
 
 @dataclass(frozen=True)
+class TextOptions:
+    # The book's language as an ISO 639-1 code ("fr"; "fr-FR", "fre" and "French" are
+    # accepted and stored as "fr"). Empty: the book's own metadata, else English.
+    language: str = field(default="", metadata=_parsed(parse_language))
+
+
+@dataclass(frozen=True)
 class PauseOptions:
     sentence_ms: int = field(default=350, metadata=_range(0, 10_000))
     paragraph_ms: int = field(default=800, metadata=_range(0, 10_000))
@@ -145,6 +159,38 @@ class OutputOptions:
     aac_bitrate: str = "64k"
     mp3_bitrate: str = "96k"
     read_titles: bool = True
+    # One subtitle file per chapter (and one for the M4B), a cue per sentence.
+    subtitles: str = field(default="none", metadata=_choice(*SUBTITLE_FORMATS))
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    # Listen to every take with speech recognition: a take whose words differ from its text
+    # by more than max_error_rate is retaken with another seed (synthesis.max_retries times)
+    # and the best take kept; passing takes lose what follows their last word.
+    enabled: bool = False
+    # Which recogniser, by its registered name (verify/__init__.py); tests register a fake one.
+    engine: str = "faster-whisper"
+    # A faster-whisper model: a size ("small", "base.en", "large-v3-turbo") or a hub repository
+    # of a CTranslate2 conversion, from the Hugging Face cache; "tiny-random" is random
+    # weights written by us (offline tests and smoke runs: it hears nothing right).
+    model: str = "small"
+    # A local CTranslate2 Whisper directory (model.bin, config.json, tokenizer.json); when
+    # set it replaces `model` (offline use, --asr-model-dir).
+    model_dir: str = ""
+    # Word error rate: wrong, missing and extra words per word of the text, both sides
+    # normalised alike (case, punctuation, numbers).
+    max_error_rate: float = field(default=0.2, metadata=_range(0.0, 1.0))
+    device: str = field(default="auto", metadata=_choice("auto", "cpu", "cuda"))
+    # CTranslate2 compute type; "auto" is the fastest the device has (int8 on most CPUs).
+    compute_type: str = "auto"
+    # Takes transcribed per recogniser pass.
+    batch_size: int = field(default=8, metadata=_range(1, 256))
+    # Cut a passing take's audio before its first and after its last recognised word,
+    # keeping this much around them (a short fade at each cut).
+    trim: bool = True
+    lead_keep_ms: int = field(default=120, metadata=_range(0, 5_000))
+    tail_keep_ms: int = field(default=250, metadata=_range(0, 5_000))
 
 
 @dataclass(frozen=True)
@@ -153,8 +199,10 @@ class Settings:
     engine: EngineOptions = EngineOptions()
     synthesis: SynthesisOptions = SynthesisOptions()
     chunking: ChunkingOptions = ChunkingOptions()
+    text: TextOptions = TextOptions()
     pauses: PauseOptions = PauseOptions()
     output: OutputOptions = OutputOptions()
+    verify: VerifyOptions = VerifyOptions()
     profile: str = "default"
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,8 +214,10 @@ SECTIONS = {
     "engine": EngineOptions,
     "synthesis": SynthesisOptions,
     "chunking": ChunkingOptions,
+    "text": TextOptions,
     "pauses": PauseOptions,
     "output": OutputOptions,
+    "verify": VerifyOptions,
 }
 
 
@@ -269,6 +319,12 @@ def _coerce(section: str, key: str, value: Any, fld: dataclasses.Field, where: s
     elif expected is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {name} must be a string, not {value!r}")
+    parse = fld.metadata.get("parse")
+    if parse is not None:
+        try:
+            value = parse(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {name}: {exc}") from None
     choices = fld.metadata.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{where}: {name} must be one of {', '.join(choices)}, not {value!r}")

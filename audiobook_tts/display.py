@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from .config import BUCKETS
+from .verify.timeline import clock
 
 
 def chapters_table(data: dict[str, Any]) -> Table:
@@ -61,6 +62,7 @@ class RichEvents:
         "synthesis": "Synthesising",
         "assembly": "Assembling chapters",
         "encode": "Encoding",
+        "verify": "Listening",
     }
 
     def __init__(self, console: Console) -> None:
@@ -154,6 +156,8 @@ def summary_table(report) -> Table:
     t.add_row("Chunks", f"{c['total']} total: {c['synthesized']} synthesised, {c['reused']} reused")
     if c.get("suspect"):
         t.add_row("Suspect chunks", f"{c['suspect']} (listed in the report)")
+    if report.verify:
+        _verify_rows(t, report.verify, Path(report.work_dir).parent)
     warm = report.warmup or {}
     if warm.get("samples_per_bucket"):
         per = ", ".join(f"{b} {n}" for b, n in warm["samples_per_bucket"].items())
@@ -167,6 +171,61 @@ def summary_table(report) -> Table:
     for i, o in enumerate(report.outputs):
         t.add_row("Output" if i == 0 else "", o)
     t.add_row("Report", str(Path(report.work_dir) / "report.json"))
+    return t
+
+
+# Chunks that never passed listed in a summary; the rest are in the report.
+FAILURES_SHOWN = 20
+HEARD_SHOWN = 80  # characters of what was heard
+
+
+def _verify_rows(t: Table, v: dict[str, Any], out_dir: Path) -> None:
+    """``render``'s summary of [verify]: how many passed, needed retakes, never passed (listed)."""
+    t.add_row("Verified", f"{v['passed']} of {v['checked']} chunks passed ({escape(str(v.get('model', '')))}, "
+                          f"at most {v['max_error_rate']:.0%} of words wrong)")
+    t.add_row("Retakes", f"{v['retaken']} chunks needed more than one take")
+    if v.get("unchecked"):
+        t.add_row("Not verified", f"{v['unchecked']} reused chunks were rendered without [verify]: "
+                                  f"audiobook-tts check {escape(str(out_dir))}")
+    if v.get("share_of_synthesis") is not None:
+        t.add_row("Listening cost", f"{v['seconds']:.1f} s in the recogniser, "
+                                    f"{v['share_of_synthesis']:.0%} of synthesis time")
+    failure_rows(t, v["failed"])
+
+
+def failure_rows(t: Table, failed: list[dict[str, Any]]) -> None:
+    """One row per chunk that never passed: chapter, time in the chapter, text, what was heard."""
+    if not failed:
+        return
+    t.add_row("Never passed", f"{len(failed)} chunks; listen to them at these times:")
+    for f in failed[:FAILURES_SHOWN]:
+        start = f.get("start_s")
+        where = f"chapter {f['chapter']} at {clock(start) if start is not None else '?'}"
+        heard = f.get("heard", "")
+        heard = heard if len(heard) <= HEARD_SHOWN else heard[: HEARD_SHOWN - 1] + "\u2026"
+        takes = f"{f['takes']} take" + ("s" if f["takes"] != 1 else "")
+        t.add_row("", escape(f"{where}: \u201c{f['text']}\u201d (heard \u201c{heard}\u201d, "
+                             f"{f['error_rate']:.0%} wrong, {takes})"))
+    if len(failed) > FAILURES_SHOWN:
+        t.add_row("", f"... and {len(failed) - FAILURES_SHOWN} more in the report")
+
+
+def check_table(result: dict[str, Any], html_path: Path | None = None) -> Table:
+    """``check``'s summary, from ``CheckResult.to_dict()``."""
+    t = Table(title="Check summary", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value", overflow="fold")
+    t.add_row("Listened with", escape(f"{result.get('engine', '')} {result.get('model', '')} "
+                                      f"({result.get('device', '')}, {result.get('compute_type', '')})"))
+    t.add_row("Chunks", f"{result['checked']} heard: {result['passed']} passed, "
+                        f"{result['checked'] - result['passed']} failed "
+                        f"(at most {result['max_error_rate']:.0%} of words wrong)")
+    if result.get("redone"):
+        t.add_row("Redone", f"{result['redone']} chunks synthesised again")
+    t.add_row("Time", f"{result['seconds']:.1f} s for {hms(result['audio_seconds'])} of audio")
+    failure_rows(t, result["failed"])
+    if html_path is not None:
+        t.add_row("Page", escape(str(html_path)))
     return t
 
 

@@ -1,9 +1,9 @@
 """The render: book -> plan -> engine -> chunk store -> chapters -> M4B/MP3, with a report.
 
 This module only orchestrates; each stage is its own module: :mod:`plan` (chunks and their
-keys), :mod:`schedule` (batches), :mod:`takes` (synthesis, checks, retries), :mod:`store`
-(resume), :mod:`chapters` (assembly), :mod:`publish` (encoding), :mod:`report` (events and
-the report). Engines come from :func:`engine.create_engine`, so torch loads only here.
+keys), :mod:`preflight` (what is checked before any work), :mod:`schedule` (batches),
+:mod:`takes` (synthesis, checks, retries), :mod:`store` (resume), :mod:`chapters` (assembly),
+:mod:`publish` (encoding), :mod:`report` (events and the report). Engines come from :func:`engine.create_engine`, so torch loads only here.
 """
 
 from __future__ import annotations
@@ -11,19 +11,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chapters import ChapterAssembler
+from .audio.assemble import speech_span
+from .chapters import ChapterAssembler, discard_assembled
 from .config import Settings
 from .engine import Engine, Voice, create_engine
-from .errors import AudiobookError, Interrupted, UsageError, VoiceError
+from .errors import AudiobookError, Interrupted
 from .plan import Job, Plan, load_book, plan_book, plan_jobs
+from .preflight import check_render
 from .publish import AssembledChapter, encode_steps, publish
 from .report import Events, NullEvents, RenderReport
 from .schedule import schedule
 from .store import ChunkStore, WorkLock
-from .takes import take_jobs
+from .takes import PriorTake, TakeQueue
+from .verify.verifier import Verifier, load_recognizer
+from .verify.subtitles import write_subtitles
 from .workdir import CHUNKS_DIR, prepare_out_dir, render_log, write_report
 
 log = logging.getLogger("audiobook_tts")
@@ -38,6 +43,9 @@ class RenderRequest:
     cache_dir: Path
     chapters: str | None = None
     report_path: Path | None = None
+    # Stored takes to synthesise again (``check --redo``), by chunk key; each is kept unless
+    # a new take beats it.
+    redo: Mapping[str, PriorTake] = field(default_factory=dict)
 
 
 def render(request: RenderRequest, events: Events | None = None, *, stop: threading.Event | None = None) -> RenderReport:
@@ -50,9 +58,7 @@ def render(request: RenderRequest, events: Events | None = None, *, stop: thread
     report = RenderReport(profile=settings.profile, settings=settings.to_dict())
 
     plan = plan_book(load_book(request.book, settings), settings, request.chapters)
-    if not plan.chapters:
-        raise UsageError("nothing to render: the selected chapters contain no text")
-    _check_voice_file(request.voice)  # before the model loads, not after
+    check_render(plan, request.voice)
 
     work = prepare_out_dir(request.out_dir)
     with render_log(work) as log_path:
@@ -85,26 +91,36 @@ def render(request: RenderRequest, events: Events | None = None, *, stop: thread
     return report
 
 
-def _check_voice_file(path: Path) -> None:
-    if not path.exists():
-        raise VoiceError(f"voice sample not found: {path}")
-    if path.is_dir():
-        raise VoiceError(f"voice sample is a directory, not an audio file: {path}")
-
-
 def _render_locked(
     request: RenderRequest, plan: Plan, work: Path, report: RenderReport, events: Events, stop: threading.Event
 ) -> None:
     settings = request.settings
     store = ChunkStore(work / CHUNKS_DIR)
+    # Before the TTS model: a missing ASR model is said at once, not after hours.
+    recognizer = load_recognizer(settings.verify, request.cache_dir, plan.language.code)
     engine, voice = _load(request, report, events)
     jobs = plan_jobs(plan, voice_id=voice.id, model_id=engine.model_id)
     # Checksums of every finished chunk are checked up front, so a damaged file is
     # synthesised again in its turn rather than discovered during assembly.
-    finished = {job.key for job in jobs if store.verify(job.key)}
+    stored = {job.key: meta for job in jobs if (meta := store.meta(job.key)) is not None}
+    finished = stored.keys() - request.redo.keys()
+    discard_assembled(work, {job.chapter.index for job in jobs if job.key in request.redo})
     _warm_up(engine, voice, settings, [job for job in jobs if job.key not in finished], report, events)
 
+    verifier = None if recognizer is None else Verifier.beside(recognizer, settings.verify, plan.language.code, engine)
+    takes = TakeQueue(engine, voice, settings.synthesis.max_retries, verifier, request.redo)
     assembler = ChapterAssembler(work, store, settings, jobs)
+
+    def keep(take):
+        meta = take.store_meta()
+        store.put(take.job.key, take.result.wav, take.result.sample_rate, meta)
+        report.add_take(take, meta)
+        if take.reasons:
+            log.warning("suspect chunk %d.%d after %d attempts: %s", take.job.chapter.index,
+                        take.job.chunk.index, take.attempts, ", ".join(take.reasons))
+        events.advance(chars=len(take.job.chunk.text), audio_s=len(take.result.wav) / take.result.sample_rate)
+        assembler.chunk_stored(take.job)
+
     try:
         events.phase("synthesis", total=len(jobs))
         started: set[int] = set()
@@ -115,20 +131,23 @@ def _render_locked(
                     events.chapter(job.chapter.index, job.chapter.title, len(job.chapter.chunks))
             if step.reused:
                 for job in step.jobs:
-                    report.chunks["reused"] += 1
+                    report.add_reused(job, stored.get(job.key))
                     events.advance(chars=len(job.chunk.text), reused=True)
                     assembler.chunk_stored(job)
                 continue
             if stop.is_set():
+                for take in takes.drain():  # the batch in flight is finished and kept
+                    keep(take)
                 raise Interrupted()
-            for take in take_jobs(engine, voice, step.jobs, settings.synthesis.max_retries):
-                store.put(take.job.key, take.result.wav, take.result.sample_rate, take.store_meta())
-                report.add_take(take)
-                if take.reasons:
-                    log.warning("suspect chunk %d.%d after %d attempts: %s", take.job.chapter.index,
-                                take.job.chunk.index, take.attempts, ", ".join(take.reasons))
-                events.advance(chars=len(take.job.chunk.text), audio_s=len(take.result.wav) / take.result.sample_rate)
-                assembler.chunk_stored(take.job)
+            for take in takes.submit(step.jobs):
+                keep(take)
+        for take in takes.drain():
+            keep(take)
+        report.place_chunks(settings.pauses, lambda key: speech_span(store.get(key).wav) if key in store else (0, 0))
+        if verifier is not None:
+            report.summarise_verify(verifier.describe(), {c.index: c.title for c in plan.chapters},
+                                    seconds=verifier.seconds, blocked_seconds=verifier.blocked_seconds,
+                                    takes_heard=verifier.takes)
         report.fallbacks = [f.to_dict() for f in engine.fallbacks]
         report.engine = engine.describe()
 
@@ -140,6 +159,8 @@ def _render_locked(
             events.advance(audio_s=seconds)
     finally:
         assembler.close()
+        if verifier is not None:
+            verifier.close()
 
     fmt = settings.output.format
     events.phase("encode", total=encode_steps(fmt, len(assembled)))
@@ -147,6 +168,9 @@ def _render_locked(
                         fallback_title=request.book.stem, on_step=events.advance)
     report.outputs = published.outputs
     report.chapters = published.chapters
+    if settings.output.subtitles != "none":
+        report.outputs += write_subtitles(report.chunk_takes, published, store, plan.language.code,
+                                          request.out_dir, settings)
     report.audio_seconds = published.chapters[-1]["end_s"] if published.chapters else 0.0
 
 

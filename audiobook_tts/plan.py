@@ -2,6 +2,7 @@
 
 Torch-free, so ``plan`` and ``chapters`` start instantly. A chunk's key hashes everything
 that shapes its audio, so the store reuses exactly the chunks that would come out the same.
+The book's language (:mod:`book_language`) decides how its text is normalised and split.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .book_language import BookLanguage, resolve_language
 from .config import BUCKETS, Settings
+from .engine.variants import get_variant
 from .errors import UsageError
 from .ingest import Book, load_book as read_book
 from .store import chunk_key
@@ -39,6 +42,7 @@ class Plan:
     book: Book
     chapters: tuple[PlannedChapter, ...]
     settings: Settings
+    language: BookLanguage
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -54,7 +58,7 @@ class Plan:
         limits = self.settings.chunking.bucket_limits()
         counts = self.bucket_counts()
         return {
-            "book": book_summary(self.book),
+            "book": book_summary(self.book, self.language.code),
             "profile": self.settings.profile,
             "buckets": {b: {"max_chars": limits[b], "chunks": counts[b]} for b in BUCKETS},
             "totals": {
@@ -73,13 +77,14 @@ class Plan:
         }
 
 
-def book_summary(book: Book) -> dict[str, Any]:
-    """The book's metadata as ``plan --json``, ``chapters --json`` and the report show it."""
+def book_summary(book: Book, language: str | None = None) -> dict[str, Any]:
+    """The book's metadata as ``plan --json``, ``chapters --json`` and the report show it;
+    ``language`` is the one it is read in, when resolved (else what the book says)."""
     meta = book.meta
     return {
         "title": meta.title,
         "authors": list(meta.authors),
-        "language": meta.language,
+        "language": meta.language if language is None else language,
         "format": book.format,
         "path": str(book.path),
         "has_cover": meta.cover is not None,
@@ -116,16 +121,18 @@ def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
 
 def plan_book(book: Book, settings: Settings, chapters: str | None = None) -> Plan:
     wanted = set(parse_chapter_spec(chapters, len(book.chapters)))
+    language = resolve_language(settings, book)
     planned = []
     for ch in book.chapters:
         if ch.index not in wanted:
             continue
         chunks = chunk_chapter(
-            ch.index, ch.title, ch.paragraphs, settings.chunking, read_title=settings.output.read_titles
+            ch.index, ch.title, ch.paragraphs, settings.chunking,
+            read_title=settings.output.read_titles, language=language.code,
         )
         if chunks:
             planned.append(PlannedChapter(ch.index, ch.title, tuple(chunks)))
-    return Plan(book=book, chapters=tuple(planned), settings=settings)
+    return Plan(book=book, chapters=tuple(planned), settings=settings, language=language)
 
 
 # --------------------------------------------------------------------------- chunk identity
@@ -138,8 +145,11 @@ def chunk_seed(base_seed: int, text: str) -> int:
     return int.from_bytes(digest[:4], "little") & SEED_MASK
 
 
-def synthesis_identity(settings: Settings) -> dict[str, Any]:
-    """Everything besides text, voice, model and seed that changes a chunk's audio."""
+def synthesis_identity(settings: Settings, language: str) -> dict[str, Any]:
+    """Everything besides text, voice, model and seed that changes a chunk's audio.
+
+    The language only where the model reads it (a multilingual variant): the standard
+    model's keys stay as they were, so its renders resume."""
     syn = dataclasses.asdict(settings.synthesis)
     for key in ("seed", "max_retries"):
         syn.pop(key)
@@ -151,6 +161,8 @@ def synthesis_identity(settings: Settings) -> dict[str, Any]:
         s3gen_dtype=eng.s3gen_dtype,
         fast_decode=eng.fast_decode,
     )
+    if get_variant(settings.model.variant).multilingual:
+        syn["language"] = language
     return syn
 
 
@@ -162,16 +174,18 @@ class Job:
     chunk: Chunk
     key: str
     seed: int
+    language: str = "en"  # ISO 639-1, what the engine is told the chunk is in
 
 
 def plan_jobs(plan: Plan, *, voice_id: str, model_id: str) -> list[Job]:
     """Every chunk of the plan in book order, keyed for this voice and model."""
     settings = plan.settings
-    identity = synthesis_identity(settings)
+    language = plan.language.code
+    identity = synthesis_identity(settings, language)
     jobs = []
     for chapter in plan.chapters:
         for chunk in chapter.chunks:
             seed = chunk_seed(settings.synthesis.seed, chunk.text)
             key = chunk_key(text=chunk.text, voice=voice_id, model=model_id, synthesis=identity, seed=seed)
-            jobs.append(Job(chapter=chapter, chunk=chunk, key=key, seed=seed))
+            jobs.append(Job(chapter=chapter, chunk=chunk, key=key, seed=seed, language=language))
     return jobs

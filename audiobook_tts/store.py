@@ -147,6 +147,12 @@ class ChunkStore:
         the audio (cheap enough to run over a whole book at start); a damaged file is deleted."""
         return self._read(key, _check_chunk) is not None
 
+    def meta(self, key: str) -> dict | None:
+        """What was stored beside an intact chunk's audio (checksum checked, audio not decoded,
+        as :meth:`verify`); None if absent or damaged (a damaged file is deleted)."""
+        found = self._read(key, _check_chunk)
+        return None if found is None else found[0]["meta"]
+
     def _read(self, key: str, parse):
         path = self.path(key)
         try:

@@ -31,10 +31,11 @@ def speech_like(seconds: float, rate: int = VOICE_RATE_HZ, seed: int = 0) -> np.
     return wav.astype(np.float32)
 
 
-def tiny_settings(model_dir: Path, **sections: dict) -> Settings:
-    """Settings for the tiny checkpoint in ``model_dir``: eager, no watermark, plus overrides."""
+def tiny_settings(model_dir: Path, variant: str = "standard", **sections: dict) -> Settings:
+    """Settings for the tiny checkpoint of ``variant`` in ``model_dir``: eager, no watermark,
+    plus overrides."""
     overrides: dict[str, dict] = {
-        "model": {"source": "dir", "dir": str(model_dir)},
+        "model": {"source": "dir", "dir": str(model_dir), "variant": variant},
         "synthesis": {"watermark": False},
         # fp32 whatever the machine: the equivalence tests compare with chatterbox's fp32.
         "engine": {"warmup_samples": 1, "t3_dtype": "float32", "s3gen_dtype": "float32"},
@@ -49,6 +50,24 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     from audiobook_tts.engine.checkpoint import write_random_checkpoint
 
     return write_random_checkpoint(tmp_path_factory.mktemp("models") / "tiny", "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_turbo_checkpoint(tmp_path_factory) -> Path:
+    from audiobook_tts.engine.checkpoint import write_random_checkpoint
+    from audiobook_tts.engine.variants import VARIANTS
+
+    return write_random_checkpoint(tmp_path_factory.mktemp("models") / "tiny-turbo", "tiny", VARIANTS["turbo"])
+
+
+@pytest.fixture(scope="session")
+def tiny_multilingual_checkpoint(tmp_path_factory) -> Path:
+    from audiobook_tts.engine.checkpoint import write_random_checkpoint
+    from audiobook_tts.engine.variants import VARIANTS
+
+    return write_random_checkpoint(
+        tmp_path_factory.mktemp("models") / "tiny-multilingual", "tiny", VARIANTS["multilingual"]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -117,3 +117,26 @@ def test_results_state_the_cpu_capability(results):
     assert results["ours"]["t3_prefill_s"] > 0 and results["stock"]["t3_prefill_s"] > 0
     for phase in ("t3_prefill", "t3_decode", "s3gen"):
         assert results["precision"]["1"][phase] in ("float32", "bfloat16")
+
+
+@pytest.fixture(scope="module", params=["turbo", "multilingual"])
+def variant_results(request, tmp_path_factory):
+    """One run of each path on the tiny random model of each other variant."""
+    from audiobook_tts.engine.variants import VARIANTS
+
+    settings = build_settings(VARIANTS[request.param].cpu_profile, {"synthesis": {"cfm_steps": 2}})
+    return run_bench(model="tiny", device="cpu", tokens=TOKENS, repeats=1, settings=settings,
+                     cache_dir=tmp_path_factory.mktemp("bench-cache"))
+
+
+def test_other_variants_bench_the_same_forced_tokens(variant_results):
+    from audiobook_tts.engine.variants import VARIANTS
+
+    variant = VARIANTS[variant_results["variant"]]
+    assert variant_results["profile"] == variant.cpu_profile
+    silence_s = variant.trailing_silence_tokens / 25  # Turbo's generate appends 3 silence tokens
+    for path in ("stock", "ours"):
+        assert variant_results[path]["tokens_generated"] == [TOKENS], path
+        assert variant_results[path]["audio_s"] == pytest.approx(TOKENS / 25 + silence_s), path
+    assert variant_results["speedup"]["t3_tokens_per_s"] > 0
+    assert f"tiny {variant.name} model on cpu" in format_results(variant_results)

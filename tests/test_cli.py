@@ -37,7 +37,7 @@ def assert_one_line_error(err: str, expected: str | None = None) -> str:
 def test_help_lists_commands(capsys):
     code, out, _ = run_cli(capsys, "--help")
     assert code == 0
-    for cmd in ("render", "chapters", "plan", "bench"):
+    for cmd in ("render", "chapters", "plan", "bench", "check"):
         assert cmd in out
 
 
@@ -78,7 +78,7 @@ def test_missing_voice_file(capsys, tmp_path):
 def test_unknown_profile(capsys, voice):
     code, _, err = run_cli(capsys, "plan", SAMPLE_BOOK, "--profile", "nope")
     assert code == 2
-    assert_one_line_error(err, "unknown profile 'nope' (available: cpu, default, fast, quality, smoke)")
+    assert_one_line_error(err, "unknown profile 'nope' (available: cpu, default, fast, multilingual, multilingual-cpu, quality, smoke, turbo, turbo-cpu)")
 
 
 def test_toml_syntax_error(capsys, tmp_path):
@@ -177,3 +177,20 @@ def test_bad_books_are_one_line_exit_3(capsys, tmp_path, voice, name, content):
         code, _, err = run_cli(capsys, *args)
         assert code == 3
         assert str(p) in assert_one_line_error(err)
+
+
+def test_missing_asr_model_is_one_line_before_any_synthesis(capsys, voice, tmp_path):
+    """The quality profile listens with faster-whisper "small": offline and not cached, the
+    render stops before the TTS model loads, with the fix in the message."""
+    code, _, err = run_cli(capsys, "render", SAMPLE_BOOK, "--voice", voice, "--out", tmp_path / "o",
+                           "--profile", "quality", "--cache-dir", tmp_path / "cache")
+    assert code == 4
+    assert_one_line_error(err, (
+        "the ASR model 'small' (Systran/faster-whisper-small) is not in the Hugging Face cache and cannot "
+        "be downloaded offline: run once with network access, or pass --asr-model-dir DIR holding "
+        "model.bin, config.json, tokenizer.json"))
+    assert not (tmp_path / "cache" / "models").exists()  # no TTS weights were looked for
+    code, _, err = run_cli(capsys, "render", SAMPLE_BOOK, "--voice", voice, "--out", tmp_path / "o",
+                           "--profile", "quality", "--asr-model-dir", tmp_path / "nowhere")
+    assert code == 4
+    assert_one_line_error(err, f"ASR model directory not found: {tmp_path / 'nowhere'}")

@@ -18,7 +18,7 @@ def test_defaults_without_profile():
     assert s.chunking.short_max_chars < s.chunking.medium_max_chars < s.chunking.long_max_chars
 
 
-@pytest.mark.parametrize("name", ["cpu", "default", "fast", "quality", "smoke"])
+@pytest.mark.parametrize("name", ["cpu", "default", "fast", "quality", "smoke", "turbo", "turbo-cpu", "multilingual", "multilingual-cpu"])
 def test_shipped_profiles_load(name):
     s = build_settings(name)
     assert s.profile == name
@@ -27,6 +27,24 @@ def test_shipped_profiles_load(name):
 def test_smoke_is_offline_tiny_cpu():
     s = build_settings("smoke")
     assert (s.model.source, s.engine.device) == ("tiny", "cpu")
+
+
+def test_verify_is_on_in_quality_and_offline_in_smoke():
+    assert build_settings("quality").verify.enabled
+    smoke = build_settings("smoke").verify
+    assert (smoke.enabled, smoke.model) == (False, "tiny-random")
+    assert build_settings("default").verify.enabled is False
+
+
+def test_bad_verify_values_name_key_and_file(tmp_path):
+    p = write(tmp_path, "v.toml", "[verify]\nmax_error_rate = 1.5\n")
+    with pytest.raises(ConfigError) as e:
+        build_settings(str(p))
+    assert str(e.value) == f"{p.resolve()}: verify.max_error_rate must be between 0.0 and 1.0, not 1.5"
+    p = write(tmp_path, "s.toml", '[output]\nsubtitles = "ass"\n')
+    with pytest.raises(ConfigError) as e:
+        build_settings(str(p))
+    assert str(e.value) == f"{p.resolve()}: output.subtitles must be one of none, srt, vtt, not 'ass'"
 
 
 def test_flag_overrides_profile_overrides_defaults(tmp_path):
@@ -48,7 +66,7 @@ def test_extends_by_name_reaches_shipped_profiles(tmp_path):
 def test_unknown_profile_lists_available():
     with pytest.raises(ConfigError) as e:
         build_settings("nope")
-    assert str(e.value) == "unknown profile 'nope' (available: cpu, default, fast, quality, smoke)"
+    assert str(e.value) == "unknown profile 'nope' (available: cpu, default, fast, multilingual, multilingual-cpu, quality, smoke, turbo, turbo-cpu)"
 
 
 def test_unknown_key_names_key_and_file(tmp_path):

@@ -53,4 +53,4 @@ def test_unknown_variant_is_a_config_error():
 
     with pytest.raises(ConfigError) as err:
         get_variant("turbo-xl")
-    assert str(err.value) == "model.variant must be one of standard, not 'turbo-xl'"
+    assert str(err.value) == "model.variant must be one of standard, turbo, multilingual, not 'turbo-xl'"

@@ -51,7 +51,7 @@ def test_decode_stops_at_eos(engine, voice, monkeypatch):
     decoder = T3Decoder(t3)
     steps = []
 
-    def eos_on_fifth(self, logits, ids):
+    def eos_on_fifth(self, logits, ids, n=None):
         steps.append(1)
         probs = torch.zeros(1, logits.shape[-1])
         probs[0, eos if len(steps) == 5 else len(steps)] = 1.0

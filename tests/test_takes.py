@@ -35,7 +35,7 @@ def test_each_check_names_its_reason_in_table_order():
     assert suspect_reasons(take(tone(12.0)), TEXT) == ["too long for its text (12.0 s for 40 chars)"]
     assert suspect_reasons(take(tone(0.5)), TEXT) == ["too short for its text (0.5 s for 40 chars)"]
     assert suspect_reasons(take([]), TEXT) == ["silent", "too short for its text (0.0 s for 40 chars)"]
-    assert [c.__name__ for c in CHECKS] == ["hit_token_cap", "silent", "clipped", "too_long", "too_short"]
+    assert [c.__name__ for c in CHECKS] == ["hit_token_cap", "silent", "clipped", "too_long", "too_short", "misheard"]
 
 
 def _jobs(texts):

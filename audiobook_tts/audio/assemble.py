@@ -43,22 +43,28 @@ def pause_samples(kind: str, pauses: PauseOptions, sample_rate: int = SAMPLE_RAT
     return ms_to_samples(getattr(pauses, f"{kind}_ms"), sample_rate)
 
 
-def trim_silence(wav: np.ndarray, sample_rate: int = SAMPLE_RATE_HZ) -> np.ndarray:
-    """View of ``wav`` (samples,) without leading/trailing silence, plus TRIM_MARGIN_MS."""
+def speech_span(wav: np.ndarray, sample_rate: int = SAMPLE_RATE_HZ) -> tuple[int, int]:
+    """``[start, end)`` of ``wav`` (samples,) that :func:`trim_silence` keeps ((0, 0): silent)."""
     frame = ms_to_samples(TRIM_FRAME_MS, sample_rate)
     n_frames = math.ceil(wav.size / frame)
     if n_frames == 0:
-        return wav
+        return 0, int(wav.size)
     frames = np.zeros(n_frames * frame, dtype=np.float32)
     frames[: wav.size] = wav
     rms = np.sqrt(np.mean(np.square(frames.reshape(n_frames, frame)), axis=1))  # (n_frames,)
     threshold = max(float(rms.max()) * 10 ** (TRIM_RELATIVE_DB / 20), 10 ** (TRIM_FLOOR_DBFS / 20))
     voiced = np.flatnonzero(rms >= threshold)
     if voiced.size == 0:
-        return wav[:0]
+        return 0, 0
     margin = ms_to_samples(TRIM_MARGIN_MS, sample_rate)
     start = max(int(voiced[0]) * frame - margin, 0)
     end = min((int(voiced[-1]) + 1) * frame + margin, wav.size)
+    return start, end
+
+
+def trim_silence(wav: np.ndarray, sample_rate: int = SAMPLE_RATE_HZ) -> np.ndarray:
+    """View of ``wav`` (samples,) without leading/trailing silence, plus TRIM_MARGIN_MS."""
+    start, end = speech_span(wav, sample_rate)
     return wav[start:end]
 
 

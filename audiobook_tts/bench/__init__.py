@@ -5,8 +5,11 @@ compilation never touch the stock copy), the same voice, text, sampling options 
 and generate exactly ``tokens`` speech tokens per chunk (EOS is off for the run). Runs
 alternate stock/ours and medians are reported.
 
-* stock: ``ChatterboxTTS.generate``'s body (``t3.inference`` with chatterbox's loop,
-  ``s3gen.inference``, the Perth watermark), with ``max_new_tokens`` forced.
+* stock: the variant's ``generate`` body (``ChatterboxTTS``: ``t3.inference`` with chatterbox's
+  loop, ``s3gen.inference`` with 10 flow steps; ``ChatterboxTurboTTS``: ``t3.inference_turbo``,
+  3 silence tokens, the meanflow ``s3gen.inference`` with 2 steps; ``ChatterboxMultilingualTTS``:
+  ``t3.inference`` with its alignment analyzer, language "en"; then the Perth watermark), with
+  the token count forced.
 * ours: the stages of ``Engine.synthesize_batch`` under the given settings (static-cache T3
   decode, the fast S3Gen path, compilation and the profile's dtypes, ``auto`` resolved for
   this machine), at batch size 1 and at every size in ``batches``.
@@ -31,7 +34,9 @@ from typing import Callable
 import numpy as np
 import soundfile
 import torch
+from chatterbox.mtl_tts import ChatterboxMultilingualTTS
 from chatterbox.tts import ChatterboxTTS, Conditionals
+from chatterbox.tts_turbo import ChatterboxTurboTTS
 
 from ..config import ModelOptions, Settings
 from ..constants import SAMPLE_RATE_HZ
@@ -53,13 +58,15 @@ DEFAULT_REPEATS = 2
 # With the default repeats, the whole command aims to end within this (a slow CPU gets
 # fewer repeats, and says so).
 BUDGET_S = 300.0
+# Variant name -> chatterbox's own TTS class, whose generate() the stock path runs.
+STOCK_TTS = {"standard": ChatterboxTTS, "turbo": ChatterboxTurboTTS, "multilingual": ChatterboxMultilingualTTS}
 
 
-def model_options(model: str) -> ModelOptions:
-    """``tiny``/``full`` random weights, or a checkpoint directory."""
+def model_options(model: str, variant: str = "standard") -> ModelOptions:
+    """``tiny``/``full`` random weights, or a checkpoint directory, of ``variant``."""
     if model in RANDOM_SOURCES:
-        return ModelOptions(source=model)
-    return ModelOptions(source="dir", dir=model)
+        return ModelOptions(variant=variant, source=model)
+    return ModelOptions(variant=variant, source="dir", dir=model)
 
 
 def bench_settings(settings: Settings, model: str, device: str, tokens: int, batch_size: int = 1) -> Settings:
@@ -71,7 +78,9 @@ def bench_settings(settings: Settings, model: str, device: str, tokens: int, bat
         tokens_per_char=tokens / len(BENCH_TEXT) + 1.0,
     )
     engine = dataclasses.replace(settings.engine, device=device, batch_size=batch_size)
-    return dataclasses.replace(settings, model=model_options(model), engine=engine, synthesis=synthesis)
+    return dataclasses.replace(
+        settings, model=model_options(model, settings.model.variant), engine=engine, synthesis=synthesis
+    )
 
 
 def write_bench_voice(path: Path) -> Path:
@@ -109,6 +118,8 @@ def summarise(runs: list[Run], warmup_s: float, prefill_positions: int) -> dict:
         "warmup_s": warmup_s,
         "tokens_generated": [r.n_generated for r in runs],
         "tokens_vocoded": [r.n_vocoded for r in runs],
+        # Every run's stage times, so a run disturbed by other work on the machine can be told apart.
+        "runs": [dataclasses.asdict(r) for r in runs],
     }
 
 
@@ -138,8 +149,8 @@ def reset_peak_memory(device: str) -> Callable[[], float]:
     return peak
 
 
-def _build_stock(settings: Settings, cache_dir: Path, device: str, voice: Voice) -> ChatterboxTTS:
-    """A second, untouched copy of the checkpoint, fp32, as ChatterboxTTS.from_local has it."""
+def _build_stock(settings: Settings, cache_dir: Path, device: str, voice: Voice):
+    """A second, untouched copy of the checkpoint, fp32, as the variant's from_local has it."""
     checkpoint = resolve_checkpoint(settings.model, cache_dir)
     models = load_models(checkpoint.directory, checkpoint.variant)
     for module in (models.ve, models.t3, models.s3gen):
@@ -147,7 +158,8 @@ def _build_stock(settings: Settings, cache_dir: Path, device: str, voice: Voice)
     conds = Conditionals(
         voice.t3_cond(settings.synthesis.exaggeration, device, torch.float32), voice.s3gen_ref(device)
     )
-    return ChatterboxTTS(models.t3, models.s3gen, models.ve, models.tokenizer, device, conds=conds)
+    tts = STOCK_TTS[checkpoint.variant.name]
+    return tts(models.t3, models.s3gen, models.ve, models.tokenizer, device, conds=conds)
 
 
 def _load_engine(settings: Settings, cache_dir: Path, voice_path: Path) -> tuple[ChatterboxEngine, Voice]:
@@ -186,12 +198,16 @@ def run_bench(
         device = engine.device
         say("loading a second copy for stock chatterbox")
         stock = _build_stock(base, cache_dir, device, voice)
+        variant = engine.variant
+        # The conditioning, the text (with [START]/[STOP] where framed) and the speech BOS (twice
+        # in the Llama loop).
         prefill_positions = engine.conditioning_length(voice) + text_to_tokens(
-            engine.models.tokenizer, BENCH_TEXT, engine.models.t3).shape[1] + 2  # text, [START]/[STOP], 2 BOS
+            engine.models.tokenizer, BENCH_TEXT, engine.models.t3, variant).shape[1] + (
+            2 if variant.t3_loop.second_bos else 1)
 
         with eos_disabled(stock.t3, engine.models.t3):
             say("warming up stock")
-            stock_warmup = _timed(lambda: stock_run(stock, base, base.synthesis.seed))
+            stock_warmup = _timed(lambda: stock_run(stock, base, base.synthesis.seed, variant))
             # Compiled paths need the profile's warm-up samples (each shape compiles once);
             # eager ones only the first-call allocations, like stock.
             samples = base.engine.warmup_samples if base.engine.compile else 1
@@ -213,7 +229,7 @@ def run_bench(
                 # Alternate which path goes first, so drift in machine load hits both alike.
                 for name in ("stock", "ours") if r % 2 == 0 else ("ours", "stock"):
                     window = reset_peak_memory(device)
-                    run = stock_run(stock, base, seed) if name == "stock" else ours_run(engine, voice, [seed])
+                    run = stock_run(stock, base, seed, variant) if name == "stock" else ours_run(engine, voice, [seed])
                     peak[name] = max(peak[name], window())
                     runs[name].append(run)
                     say(f"run {r + 1}/{repeats} {name}: T3 {run.t3_s:.1f} s (prefill {run.t3_prefill_s:.1f} s), "
@@ -257,6 +273,7 @@ def run_bench(
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "model": model,
+        "variant": engine.variant.name,
         "model_id": engine.model_id,
         "profile": base.profile,
         "tokens": tokens,
@@ -307,7 +324,8 @@ def format_results(results: dict) -> str:
     ]
     native = "native bf16" if results["bf16_native"] else "no native bf16"
     lines = [
-        f"{results['model']} model on {results['device']} ({results['cpu']}, {results['cpu_capability']}, "
+        f"{results['model']} {results['variant']} model on {results['device']} "
+        f"({results['cpu']}, {results['cpu_capability']}, "
         f"{native}, {results['torch_threads']} threads), torch {results['torch']}, {results['tokens']} tokens x "
         f"{results['repeats']} runs, profile {results['profile']}",
         f"{'':24}{'stock':>10}{'ours':>10}{'speedup':>10}",

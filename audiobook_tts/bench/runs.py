@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
+import torch.nn.functional as F
 from chatterbox.models.s3tokenizer import drop_invalid_tokens
-from chatterbox.tts import ChatterboxTTS, punc_norm
 
 from ..config import Settings
 from ..constants import SAMPLE_RATE_HZ, SPEECH_VOCAB_SIZE
-from ..engine.chatterbox_engine import ChatterboxEngine
+from ..engine.chatterbox_engine import MEANFLOW_STEPS, S3GEN_SILENCE_TOKEN, ChatterboxEngine
+from ..engine.t3_decode import text_to_tokens
+from ..engine.variants import Variant
 from ..engine.voice import Voice
 
 # A "medium" chunk of prose; its length only sizes T3's prefill (the token count is forced).
@@ -95,42 +97,64 @@ def first_call_seconds(module: torch.nn.Module, clock: Callable[[], float]) -> I
             handle.remove()
 
 
-def stock_run(tts: ChatterboxTTS, settings: Settings, seed: int) -> Run:
-    """``ChatterboxTTS.generate`` with ``max_new_tokens`` forced to ``max_tokens``."""
+def _stock_inference(tts, text_tokens: torch.Tensor, options) -> torch.Tensor:
+    """``ChatterboxTTS``/``ChatterboxMultilingualTTS.generate``'s T3 call: the CFG pair, forced length."""
+    if options.cfg_weight > 0.0:
+        text_tokens = torch.cat([text_tokens, text_tokens], dim=0)
+    return tts.t3.inference(
+        t3_cond=tts.conds.t3,
+        text_tokens=text_tokens,
+        max_new_tokens=options.max_tokens,
+        temperature=options.temperature,
+        cfg_weight=options.cfg_weight,
+        repetition_penalty=options.repetition_penalty,
+        min_p=options.min_p,
+        top_p=options.top_p,
+    )[0]
+
+
+def _stock_turbo(tts, text_tokens: torch.Tensor, options, top_k: int) -> torch.Tensor:
+    """``ChatterboxTurboTTS.generate``'s T3 call: one token, then ``max_gen_len`` more."""
+    return tts.t3.inference_turbo(
+        tts.conds.t3, text_tokens, temperature=options.temperature, top_k=top_k, top_p=options.top_p,
+        repetition_penalty=options.repetition_penalty, max_gen_len=options.max_tokens - 1,
+    )[0]
+
+
+def stock_run(tts, settings: Settings, seed: int, variant: Variant) -> Run:
+    """The variant's ``generate`` (``ChatterboxTTS``, ``ChatterboxTurboTTS`` or
+    ``ChatterboxMultilingualTTS``) with the token count forced to ``max_tokens``."""
     options = settings.synthesis
     clock = synced_clock(tts.device)
     torch.manual_seed(seed)
-    text_tokens = tts.tokenizer.text_to_tokens(punc_norm(BENCH_TEXT)).to(tts.device)
-    if options.cfg_weight > 0.0:
-        text_tokens = torch.cat([text_tokens, text_tokens], dim=0)
-    text_tokens = torch.nn.functional.pad(text_tokens, (1, 0), value=tts.t3.hp.start_text_token)
-    text_tokens = torch.nn.functional.pad(text_tokens, (0, 1), value=tts.t3.hp.stop_text_token)
+    # chatterbox's normalisation and tokenisation (text_to_tokens reproduces generate's).
+    text_tokens = text_to_tokens(tts.tokenizer, BENCH_TEXT, tts.t3, variant).to(tts.device)
     with torch.inference_mode():
         start = clock()
-        # chatterbox's loop draws a tqdm bar per call; keep the bench output readable.
-        with contextlib.redirect_stderr(io.StringIO()), first_call_seconds(tts.t3.tfmr, clock) as prefill:
-            speech_tokens = tts.t3.inference(
-                t3_cond=tts.conds.t3,
-                text_tokens=text_tokens,
-                max_new_tokens=options.max_tokens,
-                temperature=options.temperature,
-                cfg_weight=options.cfg_weight,
-                repetition_penalty=options.repetition_penalty,
-                min_p=options.min_p,
-                top_p=options.top_p,
-            )[0]
+        # chatterbox's loops draw a tqdm bar per call and meanflow prints a line; keep the
+        # bench output readable.
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()), \
+                first_call_seconds(tts.t3.tfmr, clock) as prefill:
+            if variant.t3_loop.stock == "inference_turbo":
+                speech_tokens = _stock_turbo(tts, text_tokens, options, variant.t3_loop.top_k)
+            else:
+                speech_tokens = _stock_inference(tts, text_tokens, options)
         t3_done = clock()
         n_generated = speech_tokens.numel()
         speech_tokens = drop_invalid_tokens(speech_tokens)
         speech_tokens = speech_tokens[speech_tokens < SPEECH_VOCAB_SIZE].to(tts.device)
-        wav, _ = tts.s3gen.inference(speech_tokens=speech_tokens, ref_dict=tts.conds.gen)
+        n_vocoded = speech_tokens.numel()
+        speech_tokens = F.pad(speech_tokens, (0, variant.trailing_silence_tokens), value=S3GEN_SILENCE_TOKEN)
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            wav, _ = tts.s3gen.inference(speech_tokens=speech_tokens, ref_dict=tts.conds.gen,
+                                         n_cfm_timesteps=MEANFLOW_STEPS if variant.meanflow else None)
         wav = wav.squeeze(0).cpu().numpy()
         s3gen_done = time.perf_counter()
         tts.watermarker.apply_watermark(wav, sample_rate=tts.sr)
         end = time.perf_counter()
     return Run(
         chunks=1, t3_s=t3_done - start, t3_prefill_s=prefill[0], s3gen_s=s3gen_done - t3_done,
-        watermark_s=end - s3gen_done, n_generated=n_generated, n_vocoded=speech_tokens.numel(),
+        watermark_s=end - s3gen_done, n_generated=n_generated, n_vocoded=n_vocoded,
         audio_s=wav.shape[-1] / SAMPLE_RATE_HZ,
     )
 

@@ -34,6 +34,7 @@ class SynthesisRequest:
     text: str
     bucket: str
     seed: int
+    language: str = "en"  # ISO 639-1; only a multilingual variant reads it
 
 
 @dataclass

@@ -111,49 +111,74 @@ def build_voice_encoder(arch: Arch | None) -> VoiceEncoder:
     return VoiceEncoder(hp)
 
 
-def _llama_config_name(arch: Arch) -> str:
-    """Register the reduced Llama in chatterbox's table, where T3 looks its backbone up."""
-    name = f"audiobook_tts_{arch.name}_{arch.t3_hidden}x{arch.t3_layers}"
-    stock = LLAMA_CONFIGS["Llama_520M"]
-    LLAMA_CONFIGS.setdefault(
-        name,
-        {
-            **stock,
+def turbo_config() -> T3Config:
+    """Turbo's T3 hyper-parameters, as ``ChatterboxTurboTTS.from_local`` sets them."""
+    hp = T3Config(text_tokens_dict_size=50276)
+    hp.llama_config_name = "GPT2_medium"
+    hp.speech_tokens_dict_size = 6563
+    hp.input_pos_emb = None
+    hp.speech_cond_prompt_len = 375
+    hp.use_perceiver_resampler = False
+    hp.emotion_adv = False
+    return hp
+
+
+# Variant.t3_config -> the T3Config its checkpoints were trained with.
+T3_CONFIGS = {
+    "english_only": T3Config.english_only,
+    "multilingual": T3Config.multilingual,
+    "turbo": turbo_config,
+}
+
+
+def _backbone_config_name(arch: Arch, stock_name: str) -> str:
+    """Register the reduced backbone (Llama or GPT-2) in chatterbox's table, where T3 looks it up."""
+    stock = LLAMA_CONFIGS[stock_name]
+    name = f"audiobook_tts_{arch.name}_{stock_name}_{arch.t3_hidden}x{arch.t3_layers}x{arch.t3_heads}"
+    if stock.get("model_type") == "gpt2":
+        sizes = {
+            "n_embd": arch.t3_hidden, "hidden_size": arch.t3_hidden, "n_layer": arch.t3_layers,
+            "n_head": arch.t3_heads, "n_inner": arch.t3_intermediate,
+        }
+    else:
+        sizes = {
             "hidden_size": arch.t3_hidden,
             "intermediate_size": arch.t3_intermediate,
             "num_hidden_layers": arch.t3_layers,
             "num_attention_heads": arch.t3_heads,
             "num_key_value_heads": arch.t3_heads,
             "head_dim": arch.t3_hidden // arch.t3_heads,
-        },
-    )
+        }
+    LLAMA_CONFIGS.setdefault(name, {**stock, **sizes})
     return name
 
 
 def build_t3(arch: Arch | None, config: str = "english_only") -> T3:
-    """T3 with the backbone ``T3Config.<config>()`` describes, at stock size or ``arch``'s."""
-    hp = getattr(T3Config, config)()
+    """T3 with the backbone ``T3_CONFIGS[config]`` describes, at stock size or ``arch``'s."""
+    hp = T3_CONFIGS[config]()
     if arch is None:
         return T3(hp)
-    hp.llama_config_name = _llama_config_name(arch)
+    hp.llama_config_name = _backbone_config_name(arch, hp.llama_config_name)
     hp.speech_cond_prompt_len = arch.t3_cond_prompt_len
     t3 = T3(hp)
-    # T3CondEnc always builds a 1024-wide Perceiver; give it the backbone's width.
-    t3.cond_enc.perceiver = Perceiver(
-        pre_attention_query_size=arch.t3_hidden,
-        embedding_dim=arch.t3_hidden,
-        num_attn_heads=arch.perceiver_heads,
-    )
+    if t3.cond_enc.perceiver is not None:
+        # T3CondEnc always builds a 1024-wide Perceiver; give it the backbone's width.
+        t3.cond_enc.perceiver = Perceiver(
+            pre_attention_query_size=arch.t3_hidden,
+            embedding_dim=arch.t3_hidden,
+            num_attn_heads=arch.perceiver_heads,
+        )
     return t3
 
 
-def build_s3gen(arch: Arch | None) -> S3Gen:
+def build_s3gen(arch: Arch | None, meanflow: bool = False) -> S3Gen:
+    """S3Gen (with Turbo's meanflow estimator if ``meanflow``) at stock size or ``arch``'s."""
     if arch is None:
-        return S3Gen()
+        return S3Gen(meanflow=meanflow)
     # S3Gen hard-codes its submodules' sizes: build the skeleton without memory, then put
     # smaller instances of the same classes in every child.
     with torch.device("meta"):
-        s3gen = S3Gen()
+        s3gen = S3Gen(meanflow=meanflow)
     tokenizer = s3gen.tokenizer
     tokenizer.encoder = AudioEncoderV2(
         tokenizer.config.n_mels, arch.tokenizer_state, arch.tokenizer_heads, arch.tokenizer_layers, 2, False
@@ -188,6 +213,7 @@ def build_s3gen(arch: Arch | None) -> S3Gen:
         num_mid_blocks=arch.estimator_mid_blocks,
         num_heads=arch.estimator_heads,
         act_fn="gelu",
+        meanflow=meanflow,
     )
     s3gen.flow = CausalMaskedDiffWithXvec(
         input_size=arch.flow_dim,

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..config import Settings
 from ..constants import SAMPLE_RATE_HZ
+from ..errors import ConfigError
 from .api import Fallback, SynthesisRequest, SynthesisResult, WarmupSummary, warmup_batches
 from .checkpoint import Models, load_models, resolve_checkpoint
 from .compile import Guarded, configure_compilation, is_device_failure, is_out_of_memory, pick_device, short_reason
@@ -24,11 +26,13 @@ from .t3_decode import (
     Sampling,
     T3Decoder,
     bucket_lengths,
+    linear_layout,
     round_up,
     stock_generate,
     text_to_tokens,
     token_cap,
 )
+from .variants import VARIANTS, Variant
 from .voice import Voice, prepare_voice
 
 # S3Gen sees speech-token counts rounded up to this when compiled: few shapes, each
@@ -40,6 +44,10 @@ S3GEN_PAD_MULTIPLE = 128
 # so a CPU vocodes one chunk per pass and batches only T3. Accelerators take the whole batch.
 S3GEN_CPU_BATCH = 1
 COMPONENTS = ("voice_encoder", "t3", "s3gen", "watermark")
+# chatterbox's silence token, appended where a variant's generate() appends it (Turbo: 3).
+S3GEN_SILENCE_TOKEN = 4299  # chatterbox.models.s3gen.const.S3GEN_SIL
+# Turbo's meanflow decoder was distilled for this many flow steps (S3Gen.flow_inference's default).
+MEANFLOW_STEPS = 2
 
 
 class _BatchTooLarge(Exception):
@@ -58,6 +66,7 @@ class ChatterboxEngine:
         self.log = logging.getLogger("audiobook_tts.engine")
         self.fallbacks: list[Fallback] = []
         self.model_id = ""
+        self.variant: Variant = VARIANTS["standard"]
         self.device = ""
         self.precision: Precision | None = None
         self._models: Models | None = None
@@ -78,7 +87,13 @@ class ChatterboxEngine:
         self.device = pick_device(self.settings.engine.device)
         checkpoint = resolve_checkpoint(self.settings.model, self.cache_dir)
         self.model_id = checkpoint.model_id
+        self.variant = checkpoint.variant
         self._models = load_models(checkpoint.directory, checkpoint.variant)
+        if self.variant.meanflow and self.settings.synthesis.cfm_steps != MEANFLOW_STEPS:
+            self.log.warning(
+                "%s: its meanflow S3Gen was distilled for %d flow steps; the profile asks for %d",
+                self.variant.name, MEANFLOW_STEPS, self.settings.synthesis.cfm_steps,
+            )
         self.precision = resolve(
             self.settings.engine, self.device, self._calibrate,
             calibration_path(self.cache_dir, self.model_id, self.settings.engine.batch_size),
@@ -93,9 +108,12 @@ class ChatterboxEngine:
 
     def _calibrate(self) -> dict:
         models = self._models
+        tfmr = models.t3.tfmr
+        first_layer = tfmr.layers[0] if hasattr(tfmr, "layers") else tfmr.h[0]  # Llama / GPT-2
         return calibrate_cpu(
-            models.t3.tfmr.layers[0], models.t3.cfg.num_attention_heads,
+            first_layer, models.t3.cfg.num_attention_heads,
             models.s3gen.flow.decoder.estimator.down_blocks[0][1][0], self.settings.engine.batch_size,
+            cfg_rows=2 if self.variant.cfg else 1,
         )
 
     @property
@@ -121,6 +139,7 @@ class ChatterboxEngine:
             "precision": self.precision.to_dict() if self.precision else {},
             "batch_size": self.settings.engine.batch_size,
             "batch_limit": self.batch_limit,
+            "variant": self.variant.name,
         }
 
     def _dtype(self, phase: str) -> torch.dtype:
@@ -147,12 +166,17 @@ class ChatterboxEngine:
             # Two phases, two dtypes: the prefill gets its own copy, made before the cast.
             prefill = copy.deepcopy(models.t3).to(dtype=prefill_dtype) if prefill_dtype != decode_dtype else None
             models.t3.to(dtype=decode_dtype)
-            # The stock loop (fast_decode = false) keeps chatterbox's model untouched.
+            # The stock loop (fast_decode = false, or a variant our decode does not cover) keeps
+            # chatterbox's model untouched.
             self._t3_decoder = (
                 T3Decoder(models.t3, wrap=self._wrap, sampler=self.settings.synthesis.sampler, prefill_t3=prefill)
-                if self.settings.engine.fast_decode
+                if self.settings.engine.fast_decode and self.variant.fast_t3
                 else None
             )
+            if self._t3_decoder is not None:
+                for model in {id(m): m for m in (self._t3_decoder.t3, self._t3_decoder.prefill_t3)}.values():
+                    if model.speech_head.weight.dtype != torch.float32:  # fp32 is faster as it is
+                        linear_layout(model.tfmr)
         elif component == "s3gen":
             # Mel extraction, STFT and the speech tokenizer stay fp32; only the flow is cast.
             models.s3gen.to(device=device, dtype=torch.float32)
@@ -224,6 +248,7 @@ class ChatterboxEngine:
                     model_id=self.model_id,
                     cache_dir=self.cache_dir,
                     device=self._models.s3gen.device,
+                    variant=self.variant,
                 )
 
         return self._on_device(("voice_encoder", "s3gen"), run)
@@ -261,9 +286,21 @@ class ChatterboxEngine:
         """One chunk of text -> audio; the same seed gives the same audio on the same device."""
         return self.synthesize_batch([SynthesisRequest(text, bucket, seed)], voice)[0]
 
+    def _check_languages(self, requests: Sequence[SynthesisRequest]) -> None:
+        """A multilingual model speaks its languages only; a single-language one reads none."""
+        if not self.variant.multilingual:
+            return
+        for request in requests:
+            if request.language not in self.variant.languages:
+                raise ConfigError(
+                    f"the {self.variant.name} model does not speak language {request.language!r} "
+                    f"(it speaks {', '.join(self.variant.languages)})"
+                )
+
     def synthesize_batch(self, requests: Sequence[SynthesisRequest], voice: Voice) -> list[SynthesisResult]:
         """One result per request, in order (the requests share one bucket); each chunk's audio
         is what it would be alone. Runs at most ``batch_limit`` chunks per forward pass."""
+        self._check_languages(requests)
         results: list[SynthesisResult] = []
         done = 0
         while done < len(requests):
@@ -282,9 +319,9 @@ class ChatterboxEngine:
         start = time.perf_counter()
         n = len(part)
         rows = list(part) + [part[-1]] * (self._run_shape(n) - n)
-        texts, seeds = [r.text for r in rows], [r.seed for r in rows]
+        texts, seeds, languages = [r.text for r in rows], [r.seed for r in rows], [r.language for r in rows]
         decoded = self._on_device(
-            ("t3",), lambda: self.generate_tokens(texts, part[0].bucket, seeds, voice), batch=n
+            ("t3",), lambda: self.generate_tokens(texts, part[0].bucket, seeds, voice, languages), batch=n
         )[:n]
         spoken = [i for i, d in enumerate(decoded) if d.tokens.numel()]
         wavs = [np.zeros(0, dtype=np.float32)] * n
@@ -292,7 +329,7 @@ class ChatterboxEngine:
             rows = spoken + [spoken[-1]] * (self._run_shape(len(spoken)) - len(spoken))
             tokens = [decoded[i].tokens for i in rows]
             if self.settings.engine.compile:
-                longest = max(t.numel() for t in tokens)
+                longest = max(t.numel() for t in tokens) + self.variant.trailing_silence_tokens  # as vocode pads
                 self._note_shape(part[0].bucket, len(rows), s3gen_tokens=round_up(longest, S3GEN_PAD_MULTIPLE))
             vocoded = self._on_device(
                 ("s3gen",), lambda: self.vocode(tokens, [seeds[i] for i in rows], voice), batch=len(spoken)
@@ -312,19 +349,28 @@ class ChatterboxEngine:
 
     # The three stages of synthesize_batch(), public so the benchmark can time them one by one.
 
-    def generate_tokens(self, texts: Sequence[str], bucket: str, seeds: Sequence[int], voice: Voice) -> list[Decoded]:
-        """T3: texts -> speech tokens, each capped from its text's length and drawn from its seed."""
-        models, options = self._models, self.settings.synthesis
+    def generate_tokens(
+        self, texts: Sequence[str], bucket: str, seeds: Sequence[int], voice: Voice,
+        languages: Sequence[str] | None = None,
+    ) -> list[Decoded]:
+        """T3: texts (in ``languages``, default English) -> speech tokens, each capped from its
+        text's length and drawn from its seed."""
+        models, options, variant = self._models, self.settings.synthesis, self.variant
+        languages = list(languages) if languages is not None else ["en"] * len(texts)
         decoder = self._t3_decoder
-        sampling = Sampling.from_options(options)
+        sampling = Sampling.from_options(options, variant.t3_loop)
         caps = [token_cap(len(text), options) for text in texts]
         if decoder is None:  # fast_decode = false: chatterbox's own loop, one chunk at a time
             cond = voice.t3_cond(options.exaggeration, models.t3.device, self._dtype("t3_decode"))
-            return [stock_generate(models.t3, cond, text_to_tokens(models.tokenizer, text, models.t3), sampling,
-                                   cap=cap, seed=seed) for text, cap, seed in zip(texts, caps, seeds)]
+            return [
+                stock_generate(models.t3, cond, text_to_tokens(models.tokenizer, text, models.t3, variant, language),
+                               sampling, cap=cap, seed=seed)
+                for text, cap, seed, language in zip(texts, caps, seeds, languages)
+            ]
         t3 = decoder.prefill_t3
         cond = voice.t3_cond(options.exaggeration, t3.device, self._dtype("t3_prefill"))
-        tokens = [text_to_tokens(models.tokenizer, text, t3) for text in texts]
+        tokens = [text_to_tokens(models.tokenizer, text, t3, variant, language)
+                  for text, language in zip(texts, languages)]
         bucket_chars = self._bucket_chars.get(bucket, max(len(text) for text in texts))
         prefill_len, cache_len = bucket_lengths(
             self.conditioning_length(voice), bucket_chars, token_cap(bucket_chars, options)
@@ -365,6 +411,9 @@ class ChatterboxEngine:
             return [wav for i in range(0, len(tokens), step) for wav in self.vocode(tokens[i : i + step],
                                                                                    seeds[i : i + step], voice)]
         generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
+        silence = self.variant.trailing_silence_tokens
+        if silence:  # as the variant's generate(): a little silence after the last token
+            tokens = [F.pad(t.view(-1), (0, silence), value=S3GEN_SILENCE_TOKEN) for t in tokens]
         longest = max(t.numel() for t in tokens)
         pad_to = round_up(longest, S3GEN_PAD_MULTIPLE) if self.settings.engine.compile else None
         wavs = tokens_to_wavs(

@@ -195,12 +195,16 @@ def _in_both(module: torch.nn.Module, run: Callable[[torch.nn.Module, torch.dtyp
     return out
 
 
-def calibrate_cpu(t3_layer: torch.nn.Module, heads: int, estimator_block: torch.nn.Module, batch_size: int) -> dict:
-    """Time one T3 transformer layer's MLP and attention at the prefill and decode shapes, and
-    one CFM estimator transformer block at the flow's shape, in fp32 and in bf16 (CPU)."""
-    hidden = t3_layer.mlp.gate_proj.in_features
+def calibrate_cpu(
+    t3_layer: torch.nn.Module, heads: int, estimator_block: torch.nn.Module, batch_size: int, cfg_rows: int = 2
+) -> dict:
+    """Time one T3 transformer layer's MLP and attention (Llama or GPT-2) at the prefill and
+    decode shapes, and one CFM estimator transformer block at the flow's shape, in fp32 and in
+    bf16 (CPU). ``cfg_rows``: decode rows per chunk (2 with classifier-free guidance)."""
+    norm = t3_layer.input_layernorm if hasattr(t3_layer, "input_layernorm") else t3_layer.ln_1  # Llama / GPT-2
+    hidden = norm.weight.shape[0]
     head_dim = hidden // heads
-    rows = 2 * batch_size  # a CFG pair per chunk
+    rows = cfg_rows * batch_size
 
     def t3_work(length: int, context: int, n_rows: int) -> Callable[[torch.nn.Module, torch.dtype], object]:
         def run(layer: torch.nn.Module, dtype: torch.dtype) -> object:
@@ -209,7 +213,8 @@ def calibrate_cpu(t3_layer: torch.nn.Module, heads: int, estimator_block: torch.
             kv = torch.zeros(n_rows, heads, context, head_dim, dtype=dtype)
             layer.mlp(x)
             if length == 1:  # a decode step: the attention the decoder runs
-                return attention(layer.self_attn, q, kv, kv, None, scaling=head_dim**-0.5)
+                module = layer.self_attn if hasattr(layer, "self_attn") else layer.attn
+                return attention(module, q, kv, kv, None, scaling=head_dim**-0.5)
             return F.scaled_dot_product_attention(q, kv, kv, is_causal=True)
 
         return run
@@ -222,7 +227,7 @@ def calibrate_cpu(t3_layer: torch.nn.Module, heads: int, estimator_block: torch.
         return block(hidden_states=x, attention_mask=bias, timestep=torch.zeros(2 * batch_size, channels, dtype=dtype))
 
     return {
-        "t3_prefill": _in_both(t3_layer, t3_work(CALIBRATION_PREFILL, CALIBRATION_PREFILL, 2)),
+        "t3_prefill": _in_both(t3_layer, t3_work(CALIBRATION_PREFILL, CALIBRATION_PREFILL, cfg_rows)),
         "t3_decode": _in_both(t3_layer, t3_work(1, CALIBRATION_CACHE, rows)),
         "s3gen": _in_both(estimator_block, flow_work),
     }

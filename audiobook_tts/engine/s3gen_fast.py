@@ -1,8 +1,10 @@
 """S3Gen speech tokens -> 24 kHz waveform, without host syncs and with bucketed lengths.
 
 Same maths as chatterbox's ``S3Gen.inference(speech_tokens=..., ref_dict=...)`` (conformer
-encoder -> 10 Euler steps of the CFG flow-matching estimator -> HiFT vocoder), but the
-orchestration is rewritten as small functions over chatterbox's own submodules:
+encoder -> 10 Euler steps of the CFG flow-matching estimator -> HiFT vocoder; Turbo's
+meanflow S3Gen: 2 plain Euler steps on a linear time grid, no CFG, the estimator told both
+ends of each step), but the orchestration is rewritten as small functions over chatterbox's
+own submodules:
 
 * no ``.item()`` / ``bool(tensor)`` on the way: chatterbox's ``make_pad_mask`` (``lengths.max()``),
   ``add_optional_chunk_mask`` (one ``.item()`` per transformer stack: 14 per estimator
@@ -15,7 +17,9 @@ orchestration is rewritten as small functions over chatterbox's own submodules:
   frames are zeroed first. HiFT is *not* causal (centred convolutions, iSTFT), so it runs
   on the real-length mel; padding its input changes the last ~0.2 s of audio.
 * noise: with ``generator`` every random draw (CFM start noise, HiFT sine phases and
-  noise) comes from it, in chatterbox's order, so ``torch.manual_seed(s)`` + stock and
+  noise; for meanflow first the speech frames' noise, then the whole utterance's, of which
+  the prompt's frames are kept, as ``S3Gen.flow_inference`` draws them) comes from it, in
+  chatterbox's order, so ``torch.manual_seed(s)`` + stock and
   ``torch.Generator().manual_seed(s)`` + this module give the same waveform. Without a
   generator the global RNG is used, like chatterbox. (chatterbox also draws one unused
   noise tensor in ``SourceModuleHnNSF``; it is skipped, which only changes the global RNG
@@ -46,6 +50,7 @@ from ..constants import SAMPLE_RATE_HZ, SPEECH_TOKENS_PER_S
 MEL_FRAMES_PER_S = 50
 MEL_FRAMES_PER_TOKEN = MEL_FRAMES_PER_S // SPEECH_TOKENS_PER_S
 SAMPLES_PER_MEL_FRAME = SAMPLE_RATE_HZ // MEL_FRAMES_PER_S
+MEL_CHANNELS = 80
 # Bias for masked attention keys; chatterbox's ``mask_to_bias`` uses the same constant.
 MASKED_ATTENTION_BIAS = -1.0e10
 
@@ -112,14 +117,19 @@ def estimator_forward(
     t: torch.Tensor,
     spks: torch.Tensor,
     cond: torch.Tensor,
+    r: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """chatterbox's ``ConditionalDecoder.forward`` (non-meanflow) without its per-level sync.
+    """chatterbox's ``ConditionalDecoder.forward`` without its per-level sync.
 
     x, mu, cond: (B, 80, T); mask: (B, 1, T) in the estimator dtype; spks: (B, 80);
     t: (B,) fp32 even for a bf16 estimator (the sinusoid multiplies t by 1000, and bf16's
-    8-bit mantissa would shift the phase by radians). Returns dx/dt: (B, 80, T).
+    8-bit mantissa would shift the phase by radians); r: (B,) the step's end time, for a
+    meanflow estimator only. Returns dx/dt: (B, 80, T).
     """
     t_emb = est.time_mlp(est.time_embeddings(t).to(x.dtype))
+    if r is not None:  # meanflow: both times embedded, then mixed
+        r_emb = est.time_mlp(est.time_embeddings(r).to(x.dtype))
+        t_emb = est.time_embed_mixer(torch.cat([t_emb, r_emb], dim=1))
     h = torch.cat([x, mu, spks.unsqueeze(-1).expand(-1, -1, x.shape[-1]), cond], dim=1)
 
     masks = [mask]
@@ -161,14 +171,14 @@ class FlowEncoder(nn.Module):
 
 
 class CfmEstimator(nn.Module):
-    """Compile target: one CFG estimator call, batch 2 (conditional, unconditional)."""
+    """Compile target: one estimator call (a CFG pair of rows per utterance; meanflow: one row and ``r``)."""
 
     def __init__(self, estimator: nn.Module) -> None:
         super().__init__()
         self.estimator = estimator
 
-    def forward(self, x, mask, mu, t, spks, cond) -> torch.Tensor:
-        return estimator_forward(self.estimator, x, mask, mu, t, spks, cond)
+    def forward(self, x, mask, mu, t, spks, cond, r=None) -> torch.Tensor:
+        return estimator_forward(self.estimator, x, mask, mu, t, spks, cond, r)
 
 
 class HiftDecode(nn.Module):
@@ -195,6 +205,46 @@ def cosine_t_span(n_steps: int, device: torch.device) -> torch.Tensor:
     """(n_steps + 1,) fp32 ODE times from 0 to 1, denser near 0 (chatterbox's 'cosine')."""
     t = torch.linspace(0, 1, n_steps + 1, device=device, dtype=torch.float32)
     return 1 - torch.cos(t * 0.5 * torch.pi)
+
+
+def linear_t_span(n_steps: int, device: torch.device) -> torch.Tensor:
+    """(n_steps + 1,) fp32 ODE times evenly from 0 to 1 (the meanflow schedule)."""
+    return torch.linspace(0, 1, n_steps + 1, device=device, dtype=torch.float32)
+
+
+def solve_meanflow(
+    estimator: Callable[..., torch.Tensor],
+    z: torch.Tensor,
+    mask: torch.Tensor,
+    mu: torch.Tensor,
+    spks: torch.Tensor,
+    cond: torch.Tensor,
+    t_span: torch.Tensor,
+    est_dtype: torch.dtype,
+) -> torch.Tensor:
+    """chatterbox's ``basic_euler`` for the distilled meanflow estimator: no CFG (it was
+    distilled with it), each step told its start t and end r. Shapes as :func:`solve_euler`;
+    x stays fp32 (chatterbox casts it to the estimator's dtype)."""
+    mask_in, mu_in, spks_in, cond_in = (v.to(est_dtype) for v in (mask, mu, spks, cond))
+    x = z
+    rows = z.shape[0]
+    for i in range(t_span.shape[0] - 1):
+        t, r = t_span[i : i + 1], t_span[i + 1 : i + 2]
+        dxdt = estimator(x.to(est_dtype), mask_in, mu_in, t.expand(rows), spks_in, cond_in, r.expand(rows)).float()
+        x = x + (r - t) * dxdt
+    return x
+
+
+def start_noise(
+    n_total: int, n_speech: int, generator: torch.Generator | None, device: torch.device, meanflow: bool
+) -> torch.Tensor:
+    """(1, 80, n_total) fp32 start of the ODE for one utterance of n_total mel frames, the last
+    n_speech of them its speech; drawn as chatterbox draws it (see the module docstring)."""
+    if not meanflow:
+        return torch.randn((1, MEL_CHANNELS, n_total), generator=generator, device=device, dtype=torch.float32)
+    speech = torch.randn((1, MEL_CHANNELS, n_speech), generator=generator, device=device, dtype=torch.float32)
+    whole = torch.randn((1, MEL_CHANNELS, n_total), generator=generator, device=device, dtype=torch.float32)
+    return torch.cat([whole[:, :, : n_total - n_speech], speech], dim=2)
 
 
 def solve_euler(
@@ -293,8 +343,6 @@ def tokens_to_wavs(
     ``generators[i]`` (the global RNG without generators, like chatterbox), so its waveform
     does not depend on the other rows. ``ref_dict`` is ``s3gen.embed_ref(...)``'s output.
     """
-    if s3gen.meanflow:
-        raise NotImplementedError("the fast S3Gen path supports the standard (non-meanflow) S3Gen only")
     fns = {**compile_targets(s3gen), **(hot or {})}
     flow = s3gen.flow
     device = flow.encoder_proj.weight.device
@@ -331,15 +379,16 @@ def tokens_to_wavs(
 
     # Noise for each row's real frames only, so padding does not shift its random stream.
     z = torch.cat([
-        F.pad(torch.randn((1, flow.output_size, n), generator=g, device=device, dtype=torch.float32),
-              (0, n_mel_total - n))
-        for n, g in zip(n_mel_real, gens)
+        F.pad(start_noise(n, MEL_FRAMES_PER_TOKEN * t, g, device, s3gen.meanflow), (0, n_mel_total - n))
+        for n, t, g in zip(n_mel_real, lengths, gens)
     ])  # (B, 80, M_pad)
-    decoder = flow.decoder
-    x = solve_euler(
-        fns["cfm_estimator"], z, mel_mask, h.transpose(1, 2), spks, cond.transpose(1, 2),
-        cosine_t_span(n_cfm_timesteps, device), decoder.inference_cfg_rate, est_dtype,
-    )
+    mu, cond = h.transpose(1, 2), cond.transpose(1, 2)
+    if s3gen.meanflow:
+        x = solve_meanflow(fns["cfm_estimator"], z, mel_mask, mu, spks, cond,
+                           linear_t_span(n_cfm_timesteps, device), est_dtype)
+    else:
+        x = solve_euler(fns["cfm_estimator"], z, mel_mask, mu, spks, cond, cosine_t_span(n_cfm_timesteps, device),
+                        flow.decoder.inference_cfg_rate, est_dtype)
 
     wavs = []
     # Weight-norm parametrisations recompute every weight per call; once per batch is enough.

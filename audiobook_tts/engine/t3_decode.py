@@ -3,9 +3,13 @@ and chatterbox's own loop for comparison.
 
 B chunks of one voice decode together as R rows: with classifier-free guidance each chunk is
 a pair, row 2i conditioned on its text and row 2i+1 not, exactly as chatterbox's
-``T3.prepare_input_embeds(..., cfg_weight)`` builds it (R = 2B); without it R = B. The fast
-path runs HF's ``LlamaModel`` (sdpa attention; chatterbox's loop asks for attention maps,
-which forces the slow eager kernels) over a preallocated ``StaticCache``:
+``T3.prepare_input_embeds(..., cfg_weight)`` builds it (R = 2B); without it (Turbo) R = B. The
+fast path runs the HF backbone, ``LlamaModel`` or Turbo's ``GPT2Model`` (both take a
+``StaticCache``, ``cache_position``, per-row ``position_ids`` and a 4D mask in transformers
+5.2; sdpa attention, where chatterbox's Llama loop asks for attention maps, which forces the
+slow eager kernels), over a preallocated ``StaticCache``. What differs between the variants'
+own loops (a second speech BOS, learned speech positions, the logit processors and their
+order) is data, ``Variant.t3_loop``; the shapes and the cache are the same:
 
 * A row's prefill is the voice's conditioning (K positions: speaker, perceiver, emotion; the
   same for every chunk and both CFG rows), then its text and the speech BOS. The conditioning's
@@ -36,13 +40,14 @@ import torch
 import torch.nn.functional as F
 from chatterbox.models.t3 import T3
 from chatterbox.models.t3.modules.cond_enc import T3Cond
-from chatterbox.tts import punc_norm
 from transformers import AttentionInterface, StaticCache
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 from ..config import SynthesisOptions
 from ..constants import SPEECH_VOCAB_SIZE
-from .t3_sampling import Sampler, Sampling, gumbel_sample, multinomial_sample, seed_keys, vocab_keys
+from . import tokenize
+from .t3_sampling import Sampler, Sampling, gumbel_sample, min_speech_tokens, multinomial_sample, seed_keys, vocab_keys
+from .variants import VARIANTS, Variant
 
 # Host reads the "every chunk stopped" state only this often: up to this many wasted steps
 # per batch, in exchange for no device->host sync on the other steps.
@@ -78,11 +83,12 @@ def bucket_lengths(n_cond: int, bucket_chars: int, cap: int) -> tuple[int, int]:
     return prefill, round_up(prefill + cap, CACHE_MULTIPLE)
 
 
-def text_to_tokens(tokenizer, text: str, t3: T3) -> torch.Tensor:
-    """chatterbox's normalisation and tokenisation, framed by [START]/[STOP]: (1, N) long."""
-    tokens = tokenizer.text_to_tokens(punc_norm(text)).long()
-    tokens = F.pad(tokens, (1, 0), value=t3.hp.start_text_token)
-    return F.pad(tokens, (0, 1), value=t3.hp.stop_text_token)
+def text_to_tokens(
+    tokenizer, text: str, t3: T3, variant: Variant = VARIANTS["standard"], language: str = "en"
+) -> torch.Tensor:
+    """chatterbox's normalisation and tokenisation for the variant (standard: framed by
+    [START]/[STOP]): (1, N) long."""
+    return tokenize.text_to_tokens(tokenizer, text, t3, variant, language)
 
 
 # ---- the compilable steps ------------------------------------------------------------------
@@ -104,6 +110,7 @@ def attention(
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
         )
+    scaling = query.shape[-1] ** -0.5 if scaling is None else scaling  # GPT-2 passes none: SDPA's default
     scores = torch.matmul(query, key.transpose(2, 3)) * scaling  # (R, H, 1, C)
     if attention_mask is not None:
         scores = scores.masked_fill(~attention_mask, float("-inf"))
@@ -134,18 +141,28 @@ def prefill(
     return sampler(t3.speech_head(hidden.last_hidden_state[:, -1]), ids)  # padded on the left: the last is real
 
 
+def speech_embedding(t3: T3, token: torch.Tensor, speech_position: torch.Tensor) -> torch.Tensor:
+    """token (B, 1), speech_position (1,) -> (B, 1, D); learned speech positions where T3 has them
+    (Turbo's GPT-2 adds its own absolute positions inside the backbone)."""
+    emb = t3.speech_emb(token)
+    if t3.speech_pos_emb is not None:
+        emb = emb + t3.speech_pos_emb.emb(speech_position)[None]
+    return emb
+
+
 def decode_one_token(
     t3: T3, cache: StaticCache, token: torch.Tensor, cache_position: torch.Tensor, speech_position: torch.Tensor,
     position_ids: torch.Tensor, valid: torch.Tensor, ids: torch.Tensor, sampler: Sampler,
 ) -> torch.Tensor:
-    """token (B, 1) at cache_position (1,), speech_position (1,), position_ids (R, 1) -> probs (B, V)."""
-    emb = t3.speech_emb(token) + t3.speech_pos_emb.emb(speech_position)[None]  # (B, 1, D)
+    """token (B, 1) at cache_position (1,), speech_position (1,) (= tokens so far), position_ids
+    (R, 1) -> probs (B, V)."""
+    emb = speech_embedding(t3, token, speech_position)  # (B, 1, D)
     emb = emb.repeat_interleave(valid.shape[0] // token.shape[0], dim=0)  # (R, 1, D): a CFG pair shares it
     hidden = t3.tfmr(
         inputs_embeds=emb, attention_mask=attention_mask(valid, cache_position), position_ids=position_ids,
         past_key_values=cache, cache_position=cache_position, use_cache=True,
     )
-    return sampler(t3.speech_head(hidden.last_hidden_state[:, -1]), ids)
+    return sampler(t3.speech_head(hidden.last_hidden_state[:, -1]), ids, speech_position)
 
 
 def decode_and_sample(
@@ -156,6 +173,25 @@ def decode_and_sample(
     """decode_one_token and its Gumbel draw in one graph: -> next tokens (B, 1)."""
     probs = decode_one_token(t3, cache, token, cache_position, speech_position, position_ids, valid, ids, sampler)
     return gumbel_sample(probs, keys, step, vkeys)
+
+
+def linear_layout(module: torch.nn.Module) -> None:
+    """GPT-2's ``Conv1D`` layers (x @ W, W stored (in, out)) become ``nn.Linear`` (x @ W^T, W
+    stored (out, in)): the same product, but oneDNN's bf16 kernels run the (out, in) layout
+    faster on a CPU (GPT-2 medium's 24 MLP up-projections for one row: 14.3 ms as Conv1D,
+    10.6 ms as Linear; fp32 the other way round, 17.6 vs 21.9 ms: AVX-512 BF16, 2 threads).
+    Llama layers are Linear already; nothing else changes."""
+    from transformers.pytorch_utils import Conv1D
+
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, Conv1D):
+                weight = child.weight
+                linear = torch.nn.Linear(child.nx, child.nf, device=weight.device, dtype=weight.dtype)
+                with torch.no_grad():
+                    linear.weight.copy_(weight.t())
+                    linear.bias.copy_(child.bias)
+                setattr(parent, name, linear)
 
 
 def _finish(generated: torch.Tensor, eos: int) -> Decoded:
@@ -201,23 +237,26 @@ class T3Decoder:
             cfg = model.cfg
             cache = StaticCache(config=cfg, max_cache_len=length)
             head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+            heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads  # GPT-2: no GQA
             cache.early_initialization(
-                batch_size=rows, num_heads=cfg.num_key_value_heads, head_dim=head_dim, dtype=dtype, device=model.device
+                batch_size=rows, num_heads=heads, head_dim=head_dim, dtype=dtype, device=model.device
             )
             self._caches[key] = cache
         return self._caches[key]
 
-    def _embed(self, cond: T3Cond, text_tokens: torch.Tensor, cfg_weight: float) -> tuple[torch.Tensor, int]:
+    def _embed(self, cond: T3Cond, text_tokens: torch.Tensor, sampling: Sampling) -> tuple[torch.Tensor, int]:
         """One chunk's real prefill embeddings (rows per chunk, n, D) in the prefill model, and
         how many of the n lead positions are the voice's conditioning."""
         t3, hp = self.prefill_t3, self.prefill_t3.hp
-        rows = 2 if cfg_weight > 0 else 1
+        rows = 2 if sampling.cfg_weight > 0 else 1
         text = text_tokens.to(t3.device).expand(rows, -1)
         bos = torch.full((1, 1), hp.start_speech_token, dtype=torch.long, device=t3.device)
         embeds, n_cond = t3.prepare_input_embeds(
-            t3_cond=cond, text_tokens=text, speech_tokens=bos.expand(rows, 1), cfg_weight=cfg_weight
+            t3_cond=cond, text_tokens=text, speech_tokens=bos.expand(rows, 1), cfg_weight=sampling.cfg_weight
         )
-        # chatterbox's loop feeds one more BOS (position 0) after prepare_input_embeds' own.
+        if not sampling.loop.second_bos:
+            return embeds, n_cond
+        # chatterbox's Llama loop feeds one more BOS (position 0) after prepare_input_embeds' own.
         bos_embed = t3.speech_emb(bos) + t3.speech_pos_emb.get_fixed_embedding(0)
         return torch.cat([embeds, bos_embed.expand(rows, -1, -1)], dim=1), n_cond
 
@@ -276,7 +315,7 @@ class T3Decoder:
         device = t3.device
         started = self.clock() if self.clock else 0.0
         n_chunks = len(texts)
-        embedded = [self._embed(cond, text, sampling.cfg_weight) for text in texts]
+        embedded = [self._embed(cond, text, sampling) for text in texts]
         K = embedded[0][1]  # the conditioning's positions, the same for every chunk of the voice
         texts_embeds = [e[:, K:] for e, _ in embedded]  # (rows per chunk, m_i, D): text and BOS
         per_chunk = texts_embeds[0].shape[0]
@@ -295,7 +334,8 @@ class T3Decoder:
         prefill_slots = torch.arange(K, P, device=device)
         # Tokens so far for the repetition penalty, BOS first; unused slots hold BOS too.
         ids = torch.full((n_chunks, C), hp.start_speech_token, dtype=torch.long, device=device)
-        sampler = Sampler(sampling)
+        min_tokens = torch.tensor([min_speech_tokens(text.shape[1]) for text in texts], device=device)  # (B,)
+        sampler = Sampler(sampling, eos=hp.stop_speech_token, min_tokens=min_tokens)
         cache = self._cache(t3, rows, C)
         # Prefill into the decode cache, or into a cache of the prefill model's dtype and copy.
         first, first_len = (cache, C) if self.prefill_t3 is t3 else (self._cache(self.prefill_t3, rows, P), P)
@@ -322,6 +362,8 @@ class T3Decoder:
         else:
             generators = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds]
             token = multinomial_sample(probs, generators)
+        if not sampling.loop.repetition_sees_bos:
+            ids[:, 1:] = token  # the first token fills the unused slots: the set without BOS
         caps_t = torch.tensor(list(caps), device=device)
         cache_position = torch.tensor([P], device=device)
         speech_position = torch.tensor([1], device=device)
@@ -351,8 +393,13 @@ class T3Decoder:
 def stock_generate(
     t3: T3, cond: T3Cond, text_tokens: torch.Tensor, sampling: Sampling, *, cap: int, seed: int
 ) -> Decoded:
-    """chatterbox's own ``T3.inference`` loop (it samples from the global RNG, seeded here)."""
+    """chatterbox's own loop for the variant (``sampling.loop.stock``), from the global RNG seeded here."""
     torch.manual_seed(seed)
+    return STOCK_LOOPS[sampling.loop.stock](t3, cond, text_tokens, sampling, cap)
+
+
+def _stock_inference(t3: T3, cond: T3Cond, text_tokens: torch.Tensor, sampling: Sampling, cap: int) -> Decoded:
+    """``T3.inference`` (standard, multilingual: with its alignment analyzer)."""
     text = text_tokens.to(t3.device).expand(2, -1)  # chatterbox's loop always runs the CFG pair
     out = t3.inference(
         t3_cond=cond,
@@ -365,3 +412,17 @@ def stock_generate(
         top_p=sampling.top_p,
     )
     return _finish(out[0], t3.hp.stop_speech_token)
+
+
+def _stock_turbo(t3: T3, cond: T3Cond, text_tokens: torch.Tensor, sampling: Sampling, cap: int) -> Decoded:
+    """``T3.inference_turbo``: it draws one token, then up to ``max_gen_len`` more, and drops
+    a final EOS itself."""
+    out = t3.inference_turbo(
+        cond, text_tokens.to(t3.device), temperature=sampling.temperature, top_k=sampling.loop.top_k,
+        top_p=sampling.top_p, repetition_penalty=sampling.repetition_penalty, max_gen_len=cap - 1,
+    )[0].cpu()
+    return Decoded(tokens=out[out < SPEECH_VOCAB_SIZE], n_generated=out.numel(), hit_cap=out.numel() >= cap)
+
+
+# T3Loop.stock -> chatterbox's loop, run as its generate() runs it.
+STOCK_LOOPS = {"inference": _stock_inference, "inference_turbo": _stock_turbo}

@@ -1,6 +1,11 @@
 """T3's sampling: logits -> probabilities exactly as chatterbox computes them, and two ways to
 draw from them, neither of which depends on the other chunks in a batch.
 
+The logit processors run in the order of the variant's own loop (``Variant.t3_loop.logits``):
+``T3.inference`` applies CFG, repetition penalty, temperature, min_p, top_p;
+``T3.inference_turbo`` temperature, top_k, top_p, repetition penalty. The multilingual loop's
+alignment analyzer is replaced by ``guard`` (see :meth:`Sampler.guard`).
+
 * ``multinomial``: one generator per chunk and ``torch.multinomial``, the draws chatterbox makes
   (same seed, same tokens as ``T3.inference``).
 * ``gumbel``: argmax(log p + Gumbel noise) with the noise a pure function of (chunk seed, step,
@@ -17,12 +22,23 @@ import torch
 from transformers.generation.logits_process import (
     MinPLogitsWarper,
     RepetitionPenaltyLogitsProcessor,
+    TopKLogitsWarper,
     TopPLogitsWarper,
 )
 
 from ..config import SynthesisOptions
+from .variants import LLAMA_LOOP, T3Loop
 
 MASK32 = 0xFFFF_FFFF
+# The alignment analyzer's logit for a forbidden / forced token (safe in every >= 16-bit dtype).
+FORCE_LOGIT = 2.0**15
+# The multilingual guard: EOS is masked until a chunk has this many speech tokens per text
+# token (S = its text tokens with [START], language and [STOP]). A fast reader says ~20
+# characters/s, 1.25 tokens (25 per s) per character; 0.8 is well below any real pace, so a
+# stop before it is a skipped text, the failure the analyzer's EOS suppression prevents.
+MIN_SPEECH_TOKENS_PER_TEXT_TOKEN = 0.8
+# ... and, like the analyzer, only for texts of more than this many text tokens.
+GUARD_MIN_TEXT_TOKENS = 5
 
 
 @dataclass(frozen=True)
@@ -33,45 +49,105 @@ class Sampling:
     min_p: float
     top_p: float
     sampler: str = "multinomial"
+    loop: T3Loop = LLAMA_LOOP  # the variant's own loop: processors, their order, top_k
 
     @classmethod
-    def from_options(cls, options: SynthesisOptions) -> Sampling:
+    def from_options(cls, options: SynthesisOptions, loop: T3Loop = LLAMA_LOOP) -> Sampling:
+        """The profile's options as ``loop`` reads them (a loop without CFG has weight 0)."""
         return cls(
             temperature=options.temperature,
-            cfg_weight=options.cfg_weight,
+            cfg_weight=options.cfg_weight if "cfg" in loop.logits else 0.0,
             repetition_penalty=options.repetition_penalty,
             min_p=options.min_p,
             top_p=options.top_p,
             sampler=options.sampler,
+            loop=loop,
         )
 
 
 class Sampler:
-    """Logits (R, V) of the last position -> next-token probabilities (B, V), as chatterbox."""
+    """Logits (R, V) of the last position -> next-token probabilities (B, V), as chatterbox.
 
-    def __init__(self, sampling: Sampling) -> None:
+    ``eos`` and ``min_tokens`` (B,) serve the multilingual guard; ``n`` (1,) is the number of
+    tokens generated so far.
+    """
+
+    def __init__(self, sampling: Sampling, eos: int = -1, min_tokens: torch.Tensor | None = None) -> None:
+        loop = sampling.loop
         self.cfg = sampling.cfg_weight > 0
         self.cfg_weight = sampling.cfg_weight
         self.temperature = sampling.temperature
         self.repetition = RepetitionPenaltyLogitsProcessor(penalty=float(sampling.repetition_penalty))
         self.min_p = MinPLogitsWarper(min_p=sampling.min_p)
+        self.top_k = TopKLogitsWarper(top_k=loop.top_k) if loop.top_k > 0 else None
         # top_p = 1 removes nothing; skipping it saves a sort over the vocabulary per step.
         self.top_p = TopPLogitsWarper(top_p=sampling.top_p) if sampling.top_p < 1.0 else None
+        self.sees_bos = loop.repetition_sees_bos
+        self.eos = eos
+        self.min_tokens = min_tokens
+        steps = {
+            "cfg": self._cfg, "guard": self.guard, "repetition": self._repetition,
+            "temperature": self._temperature, "min_p": self._min_p, "top_k": self._top_k, "top_p": self._top_p,
+        }
+        self.steps = [steps[name] for name in loop.logits]
 
-    def __call__(self, logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-        # ids: (B, L) tokens so far per chunk, padded with BOS (already in the set: neutral).
+    def __call__(self, logits: torch.Tensor, ids: torch.Tensor, n: torch.Tensor | None = None) -> torch.Tensor:
+        # ids: (B, L) tokens so far per chunk, BOS in slot 0, unused slots filled with a token
+        # already in the set (neutral for the repetition penalty).
         logits = logits.float()
-        if self.cfg:
-            pair = logits.view(-1, 2, logits.shape[-1])  # (B, [cond, uncond], V)
-            cond, uncond = pair[:, 0], pair[:, 1]
-            logits = cond + self.cfg_weight * (cond - uncond)
-        logits = self.repetition(ids, logits)
-        if self.temperature != 1.0:
-            logits = logits / self.temperature
-        logits = self.min_p(ids, logits)
-        if self.top_p is not None:
-            logits = self.top_p(ids, logits)
+        for step in self.steps:
+            logits = step(logits, ids, n)
         return torch.softmax(logits, dim=-1)
+
+    def _cfg(self, logits, ids, n):
+        if not self.cfg:
+            return logits
+        pair = logits.view(-1, 2, logits.shape[-1])  # (B, [cond, uncond], V)
+        cond, uncond = pair[:, 0], pair[:, 1]
+        return cond + self.cfg_weight * (cond - uncond)
+
+    def _repetition(self, logits, ids, n):
+        return self.repetition(ids if self.sees_bos else ids[:, 1:], logits)
+
+    def _temperature(self, logits, ids, n):
+        return logits / self.temperature if self.temperature != 1.0 else logits
+
+    def _min_p(self, logits, ids, n):
+        return self.min_p(ids, logits)
+
+    def _top_k(self, logits, ids, n):
+        return self.top_k(ids, logits) if self.top_k is not None else logits
+
+    def _top_p(self, logits, ids, n):
+        return self.top_p(ids, logits) if self.top_p is not None else logits
+
+    def guard(self, logits: torch.Tensor, ids: torch.Tensor, n: torch.Tensor | None) -> torch.Tensor:
+        """The multilingual alignment analyzer's rules that need no attention map, on the device.
+
+        * EOS is suppressed while a chunk has fewer than ``min_tokens`` tokens (the analyzer
+          suppresses it until its attention reaches the last text tokens);
+        * when the last two tokens are the same, EOS is forced (the analyzer's
+          ``token_repetition``, exactly).
+
+        logits (B, V), ids (B, L), n (1,) tokens so far -> logits (B, V). No host sync: the
+        decode loop sees the forced EOS at its next EOS check.
+        """
+        if n is None:  # the prefill: nothing generated yet
+            n = torch.zeros(1, dtype=torch.long, device=logits.device)
+        eos = torch.arange(logits.shape[-1], device=logits.device) == (self.eos % logits.shape[-1])  # (V,)
+        early = (n < self.min_tokens)[:, None]  # (B, 1)
+        logits = torch.where(early & eos, -FORCE_LOGIT, logits)
+        where = n.view(1, 1).expand(ids.shape[0], 1)
+        repeated = (ids.gather(1, where) == ids.gather(1, (where - 1).clamp(min=0))) & (where >= 2)  # (B, 1)
+        forced = torch.where(eos, FORCE_LOGIT, -FORCE_LOGIT).to(logits.dtype)  # (V,)
+        return torch.where(repeated, forced, logits)
+
+
+def min_speech_tokens(n_text_tokens: int) -> int:
+    """Speech tokens before the multilingual guard lets a chunk stop (see :data:`MIN_SPEECH_TOKENS_PER_TEXT_TOKEN`)."""
+    if n_text_tokens <= GUARD_MIN_TEXT_TOKENS:
+        return 0
+    return int(MIN_SPEECH_TOKENS_PER_TEXT_TOKEN * n_text_tokens)
 
 
 # ---- counter-based Gumbel noise --------------------------------------------------------

@@ -1,7 +1,8 @@
 """Voice conditioning: a sample file -> the tensors T3 and S3Gen condition on, cached on disk.
 
-Computed as ``ChatterboxTTS.prepare_conditionals`` does (same trims: 10 s for S3Gen's
-reference, 6 s for T3's speech prompt), once per (audio content, model).
+Computed as the variant's ``prepare_conditionals`` does (same trims: 10 s for S3Gen's
+reference, 6 s (Turbo: 15 s) for T3's speech prompt; Turbo first normalises the sample's
+loudness), once per (audio content, model).
 Exaggeration is not part of the cache: it only scales a constant applied at synthesis.
 """
 
@@ -21,10 +22,11 @@ from chatterbox.models.t3.modules.cond_enc import T3Cond
 from ..constants import SAMPLE_RATE_HZ
 from ..errors import VoiceError
 from .checkpoint import Models
+from .variants import VARIANTS, Variant
 
-# ChatterboxTTS.DEC_COND_LEN / ENC_COND_LEN, in seconds.
+# ChatterboxTTS.DEC_COND_LEN / ENC_COND_LEN, in seconds (Variant.t3_prompt_seconds per variant).
 S3GEN_REF_SECONDS = 10.0
-T3_PROMPT_SECONDS = 6.0
+T3_PROMPT_SECONDS = VARIANTS["standard"].t3_prompt_seconds
 MIN_VOICE_SECONDS = 3.0
 # Below -60 dBFS RMS a sample is silence (or a muted recording) for our purposes.
 SILENT_RMS = 1e-3
@@ -109,15 +111,25 @@ def _decode_with_ffmpeg(path: Path) -> np.ndarray | None:
     return np.frombuffer(out, dtype="<f4").copy() if out else None
 
 
+def normalise_loudness(wav: np.ndarray, lufs: float) -> np.ndarray:
+    """ChatterboxTurboTTS.norm_loudness: the whole sample to ``lufs`` integrated loudness."""
+    from chatterbox.tts_turbo import ChatterboxTurboTTS
+
+    return ChatterboxTurboTTS.norm_loudness(None, wav, SAMPLE_RATE_HZ, target_lufs=lufs).astype(np.float32)
+
+
 @torch.inference_mode()
 def compute_conditionals(
-    models: Models, wav_24k: np.ndarray, device: torch.device | str
+    models: Models, wav_24k: np.ndarray, device: torch.device | str, variant: Variant | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    """ChatterboxTTS.prepare_conditionals without the exaggeration: (speaker_emb, prompt_tokens, ref_dict)."""
+    """The variant's prepare_conditionals without the exaggeration: (speaker_emb, prompt_tokens, ref_dict)."""
+    variant = variant or models.variant
+    if variant.voice_lufs is not None:
+        wav_24k = normalise_loudness(wav_24k, variant.voice_lufs)
     ref_16k = librosa.resample(wav_24k, orig_sr=SAMPLE_RATE_HZ, target_sr=S3_SR)
     ref_dict = models.s3gen.embed_ref(wav_24k[: int(S3GEN_REF_SECONDS * SAMPLE_RATE_HZ)], SAMPLE_RATE_HZ, device=device)
     prompt_tokens, _ = models.s3gen.tokenizer.forward(
-        [ref_16k[: int(T3_PROMPT_SECONDS * S3_SR)]], max_len=models.t3.hp.speech_cond_prompt_len
+        [ref_16k[: int(variant.t3_prompt_seconds * S3_SR)]], max_len=models.t3.hp.speech_cond_prompt_len
     )
     speaker_emb = torch.from_numpy(models.ve.embeds_from_wavs([ref_16k], sample_rate=S3_SR)).mean(0, keepdim=True)
     ref_dict = {k: v.cpu() if torch.is_tensor(v) else v for k, v in ref_dict.items()}
@@ -128,17 +140,21 @@ def voice_cache_path(cache_dir: Path, audio_sha256: str, model_id: str) -> Path:
     return cache_dir / "voices" / f"{audio_sha256[:32]}-{model_id}-{VOICE_CACHE_VERSION}.pt"
 
 
-def prepare_voice(models: Models, path: Path, *, model_id: str, cache_dir: Path, device: torch.device | str) -> Voice:
+def prepare_voice(
+    models: Models, path: Path, *, model_id: str, cache_dir: Path, device: torch.device | str,
+    variant: Variant | None = None,
+) -> Voice:
     """Load from the voice cache, or compute and cache; warns when the sample gets trimmed."""
+    variant = variant or models.variant
     path = Path(path)
     data, wav = read_voice_audio(path)
     digest = hashlib.sha256(data).hexdigest()
     seconds = len(wav) / SAMPLE_RATE_HZ
     notes = []
-    if seconds > S3GEN_REF_SECONDS:
+    if seconds > max(S3GEN_REF_SECONDS, variant.t3_prompt_seconds):
         notes.append(
             f"voice sample {path.name} is {seconds:.1f} s long; Chatterbox uses its first "
-            f"{S3GEN_REF_SECONDS:.0f} s for timbre and {T3_PROMPT_SECONDS:.0f} s for the speech prompt"
+            f"{S3GEN_REF_SECONDS:.0f} s for timbre and {variant.t3_prompt_seconds:.0f} s for the speech prompt"
         )
         warnings.warn(notes[-1], stacklevel=2)
     cache_path = voice_cache_path(cache_dir, digest, model_id)
@@ -148,7 +164,7 @@ def prepare_voice(models: Models, path: Path, *, model_id: str, cache_dir: Path,
             return Voice(id=digest[:16], path=path, seconds=seconds, notes=notes, **saved)
         except Exception:  # a damaged cache entry is recomputed, never fatal
             cache_path.unlink(missing_ok=True)
-    speaker_emb, prompt_tokens, ref_dict = compute_conditionals(models, wav, device)
+    speaker_emb, prompt_tokens, ref_dict = compute_conditionals(models, wav, device, variant)
     saved = {"speaker_emb": speaker_emb, "prompt_tokens": prompt_tokens, "ref_dict": ref_dict}
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache_path.with_suffix(".partial")

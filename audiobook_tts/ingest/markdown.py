@@ -4,7 +4,8 @@ Parsed with markdown-it-py (CommonMark, which Rich already depends on). Emphasis
 their text; images, raw HTML tags and footnote definitions are dropped; code blocks are read as
 plain text, one line per source line, since in a book they usually hold verse or letters whose
 line breaks matter. A leading YAML front matter block may give ``title``, ``author(s)`` and
-``lang``/``language`` (simple ``key: value`` and list forms only).
+``lang``/``language`` (a code as books spell it, "fr", "fr-FR", "fre", or a name, "French";
+simple ``key: value`` and list forms only).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BookError
+from ..languages import normalize_code
 from .assemble import Draft, finish
 from .matter import NOTE_REF_RE, collapse, is_matter_name
 from .model import KIND_FRONT, Book, BookMeta
@@ -46,7 +48,7 @@ def read_markdown(path: Path, *, include_front_matter: bool) -> Book:
     meta = BookMeta(
         title=fields.get("title") or heading_title or path.stem,
         authors=tuple(str(a) for a in authors) if isinstance(authors, list) else (str(authors),),
-        language=str(fields.get("lang") or fields.get("language") or "").replace("_", "-").split("-")[0].casefold(),
+        language=normalize_code(str(fields.get("lang") or fields.get("language") or "")),
         cover=None,
         cover_mime=None,
     )

@@ -1,6 +1,7 @@
 """A chapter's paragraphs -> chunks of text sized for Chatterbox and its compile buckets.
 
-Each paragraph is normalised, split into sentences by Punkt, and then:
+Each paragraph is normalised and split into sentences in the book's language (Punkt for
+English, sentencex for the rest: :mod:`.sentences`), and then:
 
 1. A sentence that ends with a known abbreviation is joined to the next one, so no chunk
    ends on "Mr." or "p.m." unless the paragraph does.
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import ChunkingOptions
+from ..languages import DEFAULT_LANGUAGE
 from .normalize import normalize, normalize_title
 from .sentences import ends_with_abbreviation, sentence_spans
 
@@ -95,24 +97,24 @@ def _atoms(text: str, span: Span, limit: int) -> tuple[list[Span], list[str]]:
     return atoms, words
 
 
-def _cut_cost(atom: Span, word: str, next_atom: Span) -> float:
+def _cut_cost(atom: Span, word: str, next_atom: Span, language: str) -> float:
     """Cost of ending a piece after ``atom``, a part of ``word``."""
     if atom[1] == next_atom[0]:
         return MID_WORD_CUT_COST
-    if ends_with_abbreviation(word):
+    if ends_with_abbreviation(word, language):
         return AFTER_ABBREVIATION_CUT_COST
     last = word.rstrip(_CLOSERS)[-1:]
     return CUT_COST_BY_END.get(last, SPACE_CUT_COST)
 
 
-def split_long(text: str, span: Span, options: ChunkingOptions) -> list[Span]:
+def split_long(text: str, span: Span, options: ChunkingOptions, language: str = DEFAULT_LANGUAGE) -> list[Span]:
     """Cut text[span] into pieces of at most ``long_max_chars`` at the cheapest cuts."""
     limit = options.long_max_chars
     if span[1] - span[0] <= limit:
         return [span]
     atoms, words = _atoms(text, span, limit)
     n = len(atoms)
-    cut_costs = [_cut_cost(atoms[k], words[k], atoms[k + 1]) for k in range(n - 1)] + [0.0]
+    cut_costs = [_cut_cost(atoms[k], words[k], atoms[k + 1], language) for k in range(n - 1)] + [0.0]
     # best[j]: least cost of cutting atoms[:j] into pieces; start[j]: first atom of the last one.
     best = [0.0] + [math.inf] * n
     start = [0] * (n + 1)
@@ -141,10 +143,10 @@ def split_long(text: str, span: Span, options: ChunkingOptions) -> list[Span]:
     return pieces[::-1]
 
 
-def _join_abbreviation_ends(text: str, spans: list[Span]) -> list[Span]:
+def _join_abbreviation_ends(text: str, spans: list[Span], language: str) -> list[Span]:
     joined: list[Span] = []
     for span in spans:
-        if joined and ends_with_abbreviation(text[joined[-1][0]:joined[-1][1]]):
+        if joined and ends_with_abbreviation(text[joined[-1][0]:joined[-1][1]], language):
             joined[-1] = (joined[-1][0], span[1])
         else:
             joined.append(span)
@@ -169,17 +171,17 @@ def _pack(pieces: list[Span], options: ChunkingOptions) -> list[Span]:
     return packed
 
 
-def paragraph_spans(text: str, options: ChunkingOptions) -> list[Span]:
+def paragraph_spans(text: str, options: ChunkingOptions, language: str = DEFAULT_LANGUAGE) -> list[Span]:
     """Chunk spans of one normalised paragraph."""
     if not text:
         return []
-    sentences = _join_abbreviation_ends(text, sentence_spans(text))
-    pieces = [piece for sentence in sentences for piece in split_long(text, sentence, options)]
+    sentences = _join_abbreviation_ends(text, sentence_spans(text, language), language)
+    pieces = [piece for sentence in sentences for piece in split_long(text, sentence, options, language)]
     return _pack(pieces, options)
 
 
-def _title_text(title: str) -> str:
-    text = normalize(normalize_title(title)).rstrip(",;:- ")
+def _title_text(title: str, language: str) -> str:
+    text = normalize(normalize_title(title, language), language).rstrip(",;:- ")
     if text and text[-1] not in ".!?":
         text += "."
     return text
@@ -192,16 +194,18 @@ def chunk_chapter(
     options: ChunkingOptions,
     *,
     read_title: bool = True,
+    language: str = DEFAULT_LANGUAGE,
 ) -> list[Chunk]:
-    """Chunks of one chapter, in reading order: the spoken title (if read), then its text."""
+    """Chunks of one chapter, in reading order: the spoken title (if read), then its text,
+    normalised and split by the rules of ``language`` (an ISO 639-1 code)."""
     parts: list[tuple[str, str, int]] = []  # (text, kind, paragraph)
     if read_title:
-        text = _title_text(title)
+        text = _title_text(title, language)
         if text:
-            parts += [(text[s:e], "title", -1) for s, e in split_long(text, (0, len(text)), options)]
+            parts += [(text[s:e], "title", -1) for s, e in split_long(text, (0, len(text)), options, language)]
     for number, paragraph in enumerate(paragraphs):
-        text = normalize(paragraph)
-        parts += [(text[s:e], "text", number) for s, e in paragraph_spans(text, options)]
+        text = normalize(paragraph, language)
+        parts += [(text[s:e], "text", number) for s, e in paragraph_spans(text, options, language)]
 
     chunks = []
     for index, (text, kind, paragraph) in enumerate(parts):
@@ -229,11 +233,13 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def coverage_mismatch(chunks: Sequence[Chunk], paragraphs: Sequence[str]) -> str | None:
+def coverage_mismatch(
+    chunks: Sequence[Chunk], paragraphs: Sequence[str], language: str = DEFAULT_LANGUAGE
+) -> str | None:
     """None if the text chunks, put together, are exactly the normalised paragraphs
     (whitespace aside); otherwise where they first differ."""
     got = "".join(_squash(c.text) for c in chunks if c.kind == "text")
-    want = "".join(_squash(normalize(p)) for p in paragraphs)
+    want = "".join(_squash(normalize(p, language)) for p in paragraphs)
     if got == want:
         return None
     at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))

@@ -60,17 +60,28 @@ makes a capitalised word ("Fahrenheit") before the Roman numerals that may follo
 
 No word of the text is dropped: only markup, typography and the dots of expanded
 abbreviations change, and words are added ("the third of", "minus", "w w w dot").
+
+Other languages (``normalize(text, language)``) share the typography: rules 1 and 3-6, with
+number ranges left to the numbers rule instead of " to " and a fraction after a whole number
+kept apart by a space instead of " and ", and rule 13. The rules that write English words
+(2, 7-12) give way to the language's own abbreviations (:mod:`.i18n_abbreviations`) and
+numbers (:mod:`.i18n_numbers`). Chapter titles (:func:`normalize_title`) get Roman numerals
+after the language's chapter words ("Chapitre XII" -> "Chapitre 12").
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
 from collections.abc import Callable
 
+from ..languages import DEFAULT_LANGUAGE
 from . import number_words as nw
 from .dates import MONTHS, read_dates
+from .i18n_abbreviations import expand_abbreviations
+from .i18n_numbers import read_numbers as read_numbers_in
 from .numbers import read_numbers
 from .sentences import stop_if_sentence_ends
 from .units import read_units
@@ -84,10 +95,10 @@ _INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _ASCII_SIGNS = str.maketrans({"\u2212": "-", "\u2044": "/"})
 
 
-def _unicode(text: str) -> str:
+def _unicode(text: str, joiner: str = " and ") -> str:
     def fraction(m: re.Match[str]) -> str:
         # NFKC alone would turn "2½" into "21⁄2".
-        return (f"{m[1]} and " if m[1] else "") + unicodedata.normalize("NFKC", m[2])
+        return (f"{m[1]}{joiner}" if m[1] else "") + unicodedata.normalize("NFKC", m[2])
 
     text = _VULGAR_FRACTION_RE.sub(fraction, text)
     return _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text)).translate(_ASCII_SIGNS)
@@ -128,8 +139,8 @@ def _dash(m: re.Match[str]) -> str:
     return ("" if not before or opens else " ") + "-" + ("" if not after or closes else " ")
 
 
-def _dashes(text: str) -> str:
-    text = _EN_DASH_MINUS_RE.sub("-", _NUMERIC_RANGE_RE.sub(" to ", text))
+def _dashes(text: str, range_word: str = " to ") -> str:
+    text = _EN_DASH_MINUS_RE.sub("-", _NUMERIC_RANGE_RE.sub(range_word, text))
     return _DASH_RE.sub(_dash, text)
 
 
@@ -140,6 +151,15 @@ _QUOTES = str.maketrans({
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`", "'"),
 })
 _ELLIPSIS_RE = re.compile(r"\.(?:\s*\.){2,}")  # any spacing: whitespace collapses later, and a rerun must agree
+
+
+# French typography spaces the inside of guillemets ("« Bonjour ! »"); a straight quote
+# cannot tell opening from closing, so the spaces go while the guillemets are still there.
+_GUILLEMET_SPACE_RE = re.compile(r"(?<=\u00ab)\s+|\s+(?=\u00bb)")
+
+
+def _guillemet_spaces(text: str) -> str:
+    return _GUILLEMET_SPACE_RE.sub("", text)
 
 
 def _quotes(text: str) -> str:
@@ -417,9 +437,21 @@ _RULES: tuple[Callable[[str], str], ...] = (
 )
 
 
-def normalize(text: str) -> str:
-    """Book text -> the words to speak (rules in the module docstring)."""
-    for rule in _RULES:
+@functools.cache
+def _rules_for(language: str) -> tuple[Callable[[str], str], ...]:
+    """The rules for a language other than English (module docstring, last paragraph)."""
+    return (
+        functools.partial(_unicode, joiner=" "), _emphasis,
+        # A dash between numbers becomes a hyphen, which the numbers rule reads as a pause.
+        functools.partial(_dashes, range_word="-"), _guillemet_spaces, _quotes, _ellipses,
+        functools.partial(expand_abbreviations, language=language),
+        functools.partial(read_numbers_in, language=language), _whitespace,
+    )
+
+
+def normalize(text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """Book text -> the words to speak (rules in the module docstring), in ``language``."""
+    for rule in _RULES if language == "en" else _rules_for(language):
         text = rule(text)
     return text
 
@@ -427,22 +459,41 @@ def normalize(text: str) -> str:
 # --- Titles ------------------------------------------------------------------------------
 
 _ROMAN_AT_START_RE = re.compile(r"^([IVXLCDM]+)(?=[.:)\-\u2013\u2014]|$)")
+# Chapter words of other languages, before a Roman numeral in a title ("Chapitre XII").
+_TITLE_KEYWORDS = {
+    "de": ("Kapitel", "Teil", "Buch", "Band", "Akt", "Szene", "Brief"),
+    "es": ("Capítulo", "Parte", "Libro", "Tomo", "Acto", "Escena", "Carta"),
+    "fr": ("Chapitre", "Partie", "Livre", "Tome", "Acte", "Scène", "Lettre"),
+    "it": ("Capitolo", "Parte", "Libro", "Tomo", "Atto", "Scena", "Lettera"),
+    "nl": ("Hoofdstuk", "Deel", "Boek", "Bedrijf", "Scène", "Brief"),
+    "pt": ("Capítulo", "Parte", "Livro", "Tomo", "Ato", "Cena", "Carta"),
+}
 
 
-def normalize_title(title: str) -> str:
+@functools.cache
+def _title_roman_re(language: str) -> re.Pattern[str]:
+    if language == "en":
+        return _TITLE_ROMAN_AFTER_KEYWORD_RE
+    keywords = "|".join(_TITLE_KEYWORDS.get(language, ())) or "(?!)"
+    return re.compile(rf"\b(?i:({keywords}))(\s+)([IVXLCDM]+|[ivx]+)\b(?!')")
+
+
+def normalize_title(title: str, language: str = DEFAULT_LANGUAGE) -> str:
     """Chapter title as shown and read: "CHAPTER XII. THE HENS" -> "Chapter 12. The Hens".
 
     Whitespace and emphasis markers go, Roman numerals after a chapter keyword ("I" too:
     "CHAPTER I THE START") or alone at the start before punctuation become digits, and a title without lower-case
-    letters is capitalised word by word (all-caps reads as shouting or as letters).
+    letters is capitalised word by word (all-caps reads as shouting or as letters). In other
+    languages the keywords are the language's own and a bare numeral becomes a number
+    without the English word "Chapter".
     """
     text = " ".join(_emphasis(_unicode(title)).split())
-    text = _TITLE_ROMAN_AFTER_KEYWORD_RE.sub(_roman_after_keyword, text)
+    text = _title_roman_re(language).sub(_roman_after_keyword, text)
     start = _ROMAN_AT_START_RE.match(text)  # before capwords: numerals are upper case
     if not any(c.islower() for c in text):
         text = string.capwords(text)
     if start and (value := roman_to_int(start[1])) is not None:
         # A bare leading numeral ("XIX: Asking Papa") is a chapter number; said alone,
-        # "nineteen: asking papa" sounds like a list item, so name it.
-        text = f"Chapter {value}{text[start.end():]}"
+        # "nineteen: asking papa" sounds like a list item, so name it (in English).
+        text = f"{'Chapter ' if language == 'en' else ''}{value}{text[start.end():]}"
     return text

@@ -253,7 +253,7 @@ def _percent(m: re.Match[str]) -> str:
     return f"{_amount_words(m[1], m[2])} percent"
 
 
-def _padded(words: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
+def padded(words: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
     """Keep number words apart from letters they touched ("5x" -> "five x")."""
 
     def replace(m: re.Match[str]) -> str:
@@ -293,5 +293,5 @@ _NUMBER_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...
 def read_numbers(text: str) -> str:
     """Rule 12 of :func:`normalize.normalize`: every run of digits becomes words."""
     for pattern, words in _NUMBER_RULES:
-        text = pattern.sub(_padded(words), text)
+        text = pattern.sub(padded(words), text)
     return text

@@ -1,8 +1,12 @@
-"""Sentence splitting with NLTK Punkt and the parameters shipped in ``data/punkt_en.json``.
+"""Sentence splitting: English with NLTK Punkt, other languages with sentencex.
 
-The parameters (curated abbreviations and sentence starters, built by
-``scripts/build_punkt_params.py``) are never looked up in ``nltk_data``: splitting, and so
-chunking and the chunk cache, must not depend on what a machine has downloaded.
+English uses Punkt and the parameters shipped in ``data/punkt_en.json`` (curated
+abbreviations and sentence starters, built by ``scripts/build_punkt_params.py``), never looked
+up in ``nltk_data``: splitting, and so chunking and the chunk cache, must not depend on what a
+machine has downloaded. Other languages use sentencex (Wikimedia's rule-based splitter: its
+rules and abbreviation lists are compiled into the pinned wheel, so it is just as offline and
+identical everywhere); it knows abbreviations of its own, so the chunker's abbreviation test
+below is Punkt's, for English only.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import re
 import string
 from importlib import resources
 from typing import TYPE_CHECKING
+
+from ..languages import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     from nltk.tokenize.punkt import PunktSentenceTokenizer
@@ -52,22 +58,43 @@ def abbreviations() -> frozenset[str]:
     return frozenset(_params_data()["abbrev_types"])
 
 
-def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+def _sentencex_spans(paragraph: str, language: str) -> list[tuple[int, int]]:
+    # Imported here, like nltk: only books in other languages need it.
+    from sentencex import get_sentence_boundaries
+
+    spans = []
+    for boundary in get_sentence_boundaries(language, paragraph):
+        start, end = boundary["start_index"], boundary["end_index"]  # characters, not bytes
+        text = paragraph[start:end]
+        # sentencex keeps the following whitespace with a sentence; Punkt's spans do not.
+        start += len(text) - len(text.lstrip())
+        end -= len(text) - len(text.rstrip())
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def sentence_spans(paragraph: str, language: str = DEFAULT_LANGUAGE) -> list[tuple[int, int]]:
     """(start, end) of each sentence in ``paragraph``; the gaps between them are whitespace."""
-    return list(_tokenizer().span_tokenize(paragraph))
+    if language == "en":
+        return list(_tokenizer().span_tokenize(paragraph))
+    return _sentencex_spans(paragraph, language)
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    """Sentences of one paragraph, as Punkt splits them with the shipped parameters."""
-    return [paragraph[start:end] for start, end in sentence_spans(paragraph)]
+def split_sentences(paragraph: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """Sentences of one paragraph in ``language`` (an ISO 639-1 code)."""
+    return [paragraph[start:end] for start, end in sentence_spans(paragraph, language)]
 
 
-def ends_with_abbreviation(text: str) -> bool:
+def ends_with_abbreviation(text: str, language: str = DEFAULT_LANGUAGE) -> bool:
     """Does ``text`` end with a known abbreviation ("... Mr.", "... 5 p.m.")?
 
     Mirrors Punkt's own test, so a chunk is never cut where Punkt might have seen an
-    abbreviation rather than the end of a sentence.
+    abbreviation rather than the end of a sentence. Other languages: sentencex has already
+    kept its abbreviations inside their sentences, and has no such test to mirror.
     """
+    if language != "en":
+        return False
     words = text.split()
     if not words or not words[-1].endswith(".") or words[-1].endswith(".."):
         return False
