@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from books import THREE_CHAPTERS
 
 # The tiny-model fixtures (checkpoint, voice) for every test module that asks for them.
 pytest_plugins = ["engine_fixtures"]
@@ -48,3 +49,11 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    """A three-chapter Markdown book (books.THREE_CHAPTERS)."""
+    p = tmp_path / "book.md"
+    p.write_text(THREE_CHAPTERS)
+    return p

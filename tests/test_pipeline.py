@@ -13,37 +13,8 @@ from audiobook_tts.errors import Interrupted, UsageError
 from audiobook_tts.engine import register_engine
 from audiobook_tts.pipeline import RenderRequest, render as run_render
 from audiobook_tts.plan import chunk_seed, load_book, parse_chapter_spec, plan_book
+from books import THREE_CHAPTERS as BOOK
 from fakes import FAKE_BACKEND, FakeEngines as Factory
-
-BOOK = """---
-title: Three Small Chapters
-author: Test Author
----
-
-# Three Small Chapters
-
-## Chapter 1. Morning
-
-Mr. Jones opened the door. The hens ran out into the yard, loud and happy.
-
-It was a fine day for it.
-
-## Chapter 2. Noon
-
-Dr. Watson arrived at noon with 3 letters. Nobody had expected him.
-
-## Chapter 3. Night
-
-The lamp was lit. Everyone slept.
-"""
-
-
-@pytest.fixture
-def book(tmp_path) -> Path:
-    p = tmp_path / "book.md"
-    p.write_text(BOOK)
-    return p
-
 
 
 def make_request(book, voice, tmp_path, **kw) -> RenderRequest:

@@ -196,36 +196,6 @@ def test_overlapped_listening_gives_the_takes_of_listening_in_turn():
 # --------------------------------------------------------------------------- the render
 
 
-BOOK = """---
-title: Three Small Chapters
-author: Test Author
----
-
-# Three Small Chapters
-
-## Chapter 1. Morning
-
-Mr. Jones opened the door. The hens ran out into the yard, loud and happy.
-
-It was a fine day for it.
-
-## Chapter 2. Noon
-
-Dr. Watson arrived at noon with 3 letters. Nobody had expected him.
-
-## Chapter 3. Night
-
-The lamp was lit. Everyone slept.
-"""
-
-
-@pytest.fixture
-def book(tmp_path) -> Path:
-    p = tmp_path / "book.md"
-    p.write_text(BOOK)
-    return p
-
-
 def _request(book, voice, tmp_path, verify=True, **sections) -> RenderRequest:
     overrides = {"engine": {"backend": FAKE_BACKEND}, "synthesis": {"max_retries": 2},
                  "verify": {"enabled": verify, "engine": FAKE_ASR}}

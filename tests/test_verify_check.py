@@ -24,7 +24,7 @@ from audiobook_tts.verify import register_recognizer
 from fake_asr import FAKE_ASR, FakeRecognizers
 from fakes import FAKE_BACKEND, FakeEngines
 from test_cli import assert_one_line_error, run_cli
-from test_verify import BOOK
+from books import THREE_CHAPTERS as BOOK
 
 
 @pytest.fixture
