@@ -142,14 +142,10 @@ class ChunkStore:
         """The stored chunk, or None if absent or damaged (a damaged file is deleted)."""
         return self._read(key, _decode_chunk)
 
-    def verify(self, key: str) -> bool:
-        """Is an intact chunk stored under ``key``? Checks the checksum without decoding
-        the audio (cheap enough to run over a whole book at start); a damaged file is deleted."""
-        return self._read(key, _check_chunk) is not None
-
     def meta(self, key: str) -> dict | None:
-        """What was stored beside an intact chunk's audio (checksum checked, audio not decoded,
-        as :meth:`verify`); None if absent or damaged (a damaged file is deleted)."""
+        """What was stored beside an intact chunk's audio; None if absent or damaged (a damaged
+        file is deleted). Checks the checksum without decoding the audio: cheap enough to run
+        over a whole book at start."""
         found = self._read(key, _check_chunk)
         return None if found is None else found[0]["meta"]
 
