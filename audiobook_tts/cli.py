@@ -19,7 +19,7 @@ from rich.console import Console
 from . import __version__
 from .config import DEVICES, OUTPUT_FORMATS, SUBTITLE_FORMATS, Settings, build_settings
 from .engine.variants import VARIANTS
-from .errors import EXIT_FAILURE, EXIT_INTERNAL, EXIT_INTERRUPTED, AudiobookError, Interrupted
+from .errors import EXIT_FAILURE, EXIT_INTERNAL, EXIT_INTERRUPTED, AudiobookError, Interrupted, UsageError
 
 app = typer.Typer(
     name="audiobook-tts",
@@ -51,8 +51,21 @@ def _cache_dir(value: Optional[Path]) -> Path:
     return Path(user_cache_dir("audiobook-tts"))
 
 
-def _settings(profile: Optional[str], **overrides: dict[str, Any]) -> Settings:
-    return build_settings(profile, overrides)
+def _settings(profile: Optional[str], book_file: Any = None, **overrides: dict[str, Any]) -> Settings:
+    """defaults <- profile (--profile, else the book file's) <- the book file's tables <- flags."""
+    if book_file is None:
+        return build_settings(profile, overrides)
+    return build_settings(profile or book_file.profile or "default", overrides, (book_file.path, book_file.settings))
+
+
+def _open_book(book: Path) -> tuple[Path, Any]:
+    """BOOK argument -> (the book's path, its BookFile or None when given the book itself)."""
+    from .bookfile import is_book_file, load_book_file
+
+    if is_book_file(book):
+        book_file = load_book_file(book)
+        return book_file.book, book_file
+    return book, None
 
 
 def _version_callback(value: bool) -> None:
@@ -72,8 +85,8 @@ def _root(
 
 # --------------------------------------------------------------------------- chapters / plan
 
-BookArg = typer.Argument(..., help="The book: .epub, .pdf, .txt or .md.", show_default=False)
-ProfileOpt = typer.Option("default", "--profile", "-p", help="Profile name (configs/NAME.toml) or path to a TOML file.")
+BookArg = typer.Argument(..., help="The book: .epub, .pdf, .txt or .md, or its book file (BOOK.audiobook.toml, see init).", show_default=False)
+ProfileOpt = typer.Option(None, "--profile", "-p", help="Profile name (configs/NAME.toml) or path to a TOML file (default: the book file's, else default).", show_default=False)
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
@@ -110,8 +123,11 @@ def chapters(
     from .ingest import load_book
     from .plan import book_summary
 
+    book, book_file = _open_book(book)
     b = load_book(book, include_front_matter=include_front_matter)
-    settings = _settings(None, text={"language": language})
+    if book_file is not None:
+        b = book_file.apply(b)
+    settings = _settings(None, book_file, text={"language": language})
     data = {
         "book": book_summary(b, resolve_language(settings, b).code),
         "chapters": [
@@ -135,9 +151,31 @@ def chapters(
 
 
 @app.command()
+def init(
+    book: Path = typer.Argument(..., help="The book: .epub, .pdf, .txt or .md.", show_default=False),
+    voice: Optional[Path] = typer.Option(None, "--voice", "-v", help="Voice sample to name as the narrator.", show_default=False),
+    out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the book file (default: BOOK.audiobook.toml beside the book).", show_default=False),
+) -> None:
+    """Write a book file (metadata, chapters, lexicon) to edit and then render in place of the book."""
+    from .bookfile import default_path, init_text
+    from .errors import OutputError
+    from .ingest import load_book
+
+    target = out_file or default_path(book)
+    if target.exists():
+        raise OutputError(f"{target} already exists; edit it, or remove it to start again")
+    text = init_text(load_book(book), book, target, voice)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror}") from None
+    out.print(f"Wrote {target}", markup=False, highlight=False)
+
+
+@app.command()
 def plan(
     book: Path = BookArg,
-    profile: str = ProfileOpt,
+    profile: Optional[str] = ProfileOpt,
     chapters_spec: Optional[str] = typer.Option(
         None, "--chapters", "-c", help="Chapters to include: 3, 2-5 or 1,4,7-9 (default: all)."
     ),
@@ -149,20 +187,30 @@ def plan(
     from .display import plan_table
     from .plan import load_book, plan_book
 
-    settings = _settings(profile, text={"language": language})
-    planned = plan_book(load_book(book, settings), settings, chapters_spec)
+    book, book_file = _open_book(book)
+    settings = _settings(profile or ("default" if book_file is None else None), book_file, text={"language": language})
+    b = load_book(book, settings)
+    if book_file is not None:
+        b = book_file.apply(b)
+    planned = plan_book(b, settings, chapters_spec, book_file.lexicon if book_file else None)
     # A plan is for inspecting the text, so a language the model cannot speak only warns here;
     # render stops on it.
     reason = unspeakable_reason(planned.language, settings.model.variant)
     if reason is not None:
         err.print(f"Warning: {reason}", markup=False, highlight=False, soft_wrap=True)
     data = planned.to_dict()
+    never = [name for name, n in planned.lexicon_hits().items() if n == 0]
+    if never:
+        err.print(f"Warning: lexicon entries that never fired (typos?): {', '.join(never)}",
+                  markup=False, highlight=False, soft_wrap=True)
     if json_out:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     out.print(plan_table(data))
     t = data["totals"]
     out.print(f"{t['chapters']} chapters, {t['chunks']} chunks, {t['chars']} characters")
+    for name, n in planned.lexicon_hits().items():
+        out.print(f"Lexicon {name!r}: {n} time{'' if n == 1 else 's'}", markup=False, highlight=False)
     out.print(f"Read in {planned.language.describe()}", markup=False, highlight=False)
 
 
@@ -175,8 +223,8 @@ AsrModelDirOpt = typer.Option(None, "--asr-model-dir", help="Local CTranslate2 W
 @app.command()
 def render(
     book: Path = BookArg,
-    voice: Path = typer.Option(..., "--voice", "-v", help="Voice sample to clone (wav/flac/mp3/ogg, ~10 s of clean speech).", show_default=False),
-    profile: str = ProfileOpt,
+    voice: Optional[Path] = typer.Option(None, "--voice", "-v", help="Voice sample to clone (wav/flac/mp3/ogg, ~10 s of clean speech); default: the book file's narrator.", show_default=False),
+    profile: Optional[str] = ProfileOpt,
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (default: ./<book name>-audiobook)."),
     chapters_spec: Optional[str] = typer.Option(None, "--chapters", "-c", help="Chapters to render: 3, 2-5 or 1,4,7-9 (default: all)."),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default from the profile)."),
@@ -196,11 +244,16 @@ def render(
     from .display import RichEvents, summary_table
     from .pipeline import RenderRequest, render as run_render
 
+    book, book_file = _open_book(book)
+    voice = voice or (book_file.narrator if book_file else None)
+    if voice is None:
+        raise UsageError("Missing option '--voice' / '-v'.")
     model: dict[str, Any] = {"variant": variant.value if variant else None}
     if model_dir is not None:
         model.update(source="dir", dir=str(model_dir))
     settings = _settings(
-        profile,
+        profile or ("default" if book_file is None else None),
+        book_file,
         model=model,
         engine={"device": device.value if device else None, "compile": compile_},
         synthesis={"seed": seed},
@@ -218,6 +271,7 @@ def render(
         cache_dir=_cache_dir(cache_dir),
         chapters=chapters_spec,
         report_path=report_path,
+        book_file=book_file,
     )
     stop = threading.Event()
 

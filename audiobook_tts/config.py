@@ -339,8 +339,10 @@ def _coerce(section: str, key: str, value: Any, fld: dataclasses.Field, where: s
 def build_settings(
     profile: str | Path | None = "default",
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    book_file: tuple[Path, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> Settings:
-    """defaults <- profile (with its ``extends`` chain) <- overrides (CLI flags)."""
+    """defaults <- profile (with its ``extends`` chain) <- book file tables <- overrides (CLI
+    flags). ``book_file`` is (its path, its profile tables)."""
     merged: dict[str, dict[str, Any]] = {}
     origin: dict[str, Any] = {}
     name = "defaults"
@@ -348,6 +350,12 @@ def build_settings(
         path = find_profile(str(profile))
         merged, origin = _load_profile_layers(path)
         name = path.stem
+    if book_file is not None:
+        file, sections = book_file
+        for section, values in sections.items():
+            for key in values:
+                origin[f"{section}.{key}"] = file
+            _merge(merged, {section: values})
     for section, values in (overrides or {}).items():
         for key, value in values.items():
             if value is None:

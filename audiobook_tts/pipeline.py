@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audio.assemble import speech_span
+from .bookfile import BookFile
 from .chapters import ChapterAssembler, discard_assembled
 from .config import Settings
 from .engine import Engine, Voice, create_engine
@@ -46,6 +47,8 @@ class RenderRequest:
     # Stored takes to synthesise again (``check --redo``), by chunk key; each is kept unless
     # a new take beats it.
     redo: Mapping[str, PriorTake] = field(default_factory=dict)
+    # The book file it came from (bookfile.py): chapter edits and lexicon; settings are in.
+    book_file: BookFile | None = None
 
 
 def render(request: RenderRequest, events: Events | None = None, *, stop: threading.Event | None = None) -> RenderReport:
@@ -57,13 +60,18 @@ def render(request: RenderRequest, events: Events | None = None, *, stop: thread
     started = time.perf_counter()
     report = RenderReport(profile=settings.profile, settings=settings.to_dict())
 
-    plan = plan_book(load_book(request.book, settings), settings, request.chapters)
+    book, book_file = load_book(request.book, settings), request.book_file
+    if book_file is not None:
+        book = book_file.apply(book)
+    plan = plan_book(book, settings, request.chapters, book_file.lexicon if book_file else None)
     check_render(plan, request.voice)
 
     work = prepare_out_dir(request.out_dir)
     with render_log(work) as log_path:
         report.work_dir, report.log_path = str(work), str(log_path)
         report.book = plan.to_dict()["book"]
+        if book_file is not None:  # check --redo plans the same chapters and lexicon from it
+            report.book["book_file"] = str(book_file.path)
         report.buckets = plan.bucket_counts()
         report.chunks["total"] = len(plan.chunks)
         report.chars = sum(ch.chars for ch in plan.chapters)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from .errors import UsageError
 from .ingest import Book, load_book as read_book
 from .store import chunk_key
 from .text import Chunk, chunk_chapter
+from .text.lexicon import Lexicon
 
 # Seeds are 31-bit: torch generators and numpy both take them, and JSON keeps them exact.
 SEED_MASK = 0x7FFF_FFFF
@@ -43,6 +45,9 @@ class Plan:
     chapters: tuple[PlannedChapter, ...]
     settings: Settings
     language: BookLanguage
+    # The book file's lexicon and how often each entry fired in the planned chapters.
+    lexicon: Lexicon = field(default_factory=Lexicon)
+    lexicon_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -54,9 +59,14 @@ class Plan:
             counts[c.bucket] += 1
         return counts
 
+    def lexicon_hits(self) -> dict[str, int]:
+        """Every lexicon entry -> times it fired (0: never, usually a typo)."""
+        return {name: self.lexicon_counts.get(name, 0) for name in self.lexicon.names()}
+
     def to_dict(self) -> dict[str, Any]:
         limits = self.settings.chunking.bucket_limits()
         counts = self.bucket_counts()
+        extra = {"lexicon": self.lexicon_hits()} if self.lexicon else {}
         return {
             "book": book_summary(self.book, self.language.code),
             "profile": self.settings.profile,
@@ -74,6 +84,7 @@ class Plan:
                 }
                 for ch in self.chapters
             ],
+            **extra,
         }
 
 
@@ -119,20 +130,26 @@ def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
     return sorted(chosen)
 
 
-def plan_book(book: Book, settings: Settings, chapters: str | None = None) -> Plan:
-    wanted = set(parse_chapter_spec(chapters, len(book.chapters)))
+def plan_book(book: Book, settings: Settings, chapters: str | None = None, lexicon: Lexicon | None = None) -> Plan:
+    """``chapters`` numbers the book's chapters (a book file may have left some out, so the
+    indices can have gaps); ``lexicon`` rewrites the normalised text before chunking."""
+    wanted = set(parse_chapter_spec(chapters, max((ch.index for ch in book.chapters), default=0)))
     language = resolve_language(settings, book)
+    lexicon = lexicon or Lexicon()
+    counts: Counter[str] = Counter()
+    rewrite = (lambda text: lexicon.apply(text, counts)) if lexicon else None
     planned = []
     for ch in book.chapters:
         if ch.index not in wanted:
             continue
         chunks = chunk_chapter(
-            ch.index, ch.title, ch.paragraphs, settings.chunking,
-            read_title=settings.output.read_titles, language=language.code,
+            ch.index, ch.spoken_title or ch.title, ch.paragraphs, settings.chunking,
+            read_title=settings.output.read_titles, language=language.code, rewrite=rewrite,
         )
         if chunks:
             planned.append(PlannedChapter(ch.index, ch.title, tuple(chunks)))
-    return Plan(book=book, chapters=tuple(planned), settings=settings, language=language)
+    return Plan(book=book, chapters=tuple(planned), settings=settings, language=language,
+                lexicon=lexicon, lexicon_counts=dict(counts))
 
 
 # --------------------------------------------------------------------------- chunk identity

@@ -29,6 +29,8 @@ class Chapter:
     paragraphs: tuple[str, ...]
     kind: str  # KIND_FRONT / KIND_BODY / KIND_BACK
     source: str  # EPUB spine href, "page N" (PDF), or "text" / "markdown"
+    # What is read aloud instead of the title, when a book file says (bookfile.py).
+    spoken_title: str = ""
 
 
 @dataclass(frozen=True)

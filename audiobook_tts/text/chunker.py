@@ -18,15 +18,16 @@ English, sentencex for the rest: :mod:`.sentences`), and then:
    neighbour up to ``long_max_chars`` instead, since alone it gets poor prosody and a whole
    forward pass. Nothing is packed across paragraphs.
 
-Every chunk text is a slice of its normalised paragraph, so the chunks of a chapter put
-together are exactly its normalised text (``coverage_mismatch`` checks this).
+Every chunk text is a slice of its normalised paragraph (after a book's lexicon, if any), so
+the chunks of a chapter put together are exactly its normalised text (``coverage_mismatch``
+checks this, without a lexicon).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..config import ChunkingOptions
@@ -180,8 +181,11 @@ def paragraph_spans(text: str, options: ChunkingOptions, language: str = DEFAULT
     return _pack(pieces, options)
 
 
-def _title_text(title: str, language: str) -> str:
-    text = normalize(normalize_title(title, language), language).rstrip(",;:- ")
+def _title_text(title: str, language: str, rewrite: Callable[[str], str] | None = None) -> str:
+    text = normalize(normalize_title(title, language), language)
+    if rewrite is not None:
+        text = rewrite(text)
+    text = text.rstrip(",;:- ")
     if text and text[-1] not in ".!?":
         text += "."
     return text
@@ -195,16 +199,20 @@ def chunk_chapter(
     *,
     read_title: bool = True,
     language: str = DEFAULT_LANGUAGE,
+    rewrite: Callable[[str], str] | None = None,
 ) -> list[Chunk]:
     """Chunks of one chapter, in reading order: the spoken title (if read), then its text,
-    normalised and split by the rules of ``language`` (an ISO 639-1 code)."""
+    normalised and split by the rules of ``language`` (an ISO 639-1 code). ``rewrite`` (a
+    book's lexicon) is applied to each normalised paragraph and the title before splitting."""
     parts: list[tuple[str, str, int]] = []  # (text, kind, paragraph)
     if read_title:
-        text = _title_text(title, language)
+        text = _title_text(title, language, rewrite)
         if text:
             parts += [(text[s:e], "title", -1) for s, e in split_long(text, (0, len(text)), options, language)]
     for number, paragraph in enumerate(paragraphs):
         text = normalize(paragraph, language)
+        if rewrite is not None:
+            text = rewrite(text)
         parts += [(text[s:e], "text", number) for s, e in paragraph_spans(text, options, language)]
 
     chunks = []

@@ -210,8 +210,13 @@ def redo_failures(result: CheckResult, report: Mapping[str, Any], settings: Sett
                                                   attempts=int(meta.get("attempts", 1)),
                                                   kept=int(meta.get("kept", 1)), hearing=check.hearing)
     chapters = ",".join(str(c["index"]) for c in report.get("chapters", [])) or None
+    book_file = None
+    if report["book"].get("book_file"):
+        from ..bookfile import load_book_file
+
+        book_file = load_book_file(Path(report["book"]["book_file"]))
     request = RenderRequest(book=book, voice=voice, out_dir=result.out_dir, settings=settings,
-                            cache_dir=cache_dir, chapters=chapters, redo=prior)
+                            cache_dir=cache_dir, chapters=chapters, redo=prior, book_file=book_file)
     rendered = render(request, events, stop=stop)
     redone = {e["key"]: e for e in rendered.chunk_takes}
     limit = settings.verify.max_error_rate
